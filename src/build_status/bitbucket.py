@@ -1,0 +1,205 @@
+"""Bitbucket Server / Data Center's build-status REST API: capabilities, posting, reading back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from . import http
+from .errors import RemoteError
+from .settings import Auth
+
+COMMITS = "commits"
+BUILDS = "builds"
+RICH = "richBuildStatus"
+CANCELLED_CAPABILITY = "cancelledStatus"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the server said of itself: None for a server too old to answer (404)."""
+
+    builds: bool
+    newer_states: bool
+
+    @classmethod
+    def from_answer(cls, answer: Any) -> Capabilities:
+        items = answer.get("buildStatus") if isinstance(answer, dict) else None
+        names = {str(item) for item in items} if isinstance(items, list) else set()
+        return cls(builds=RICH in names, newer_states=CANCELLED_CAPABILITY in names)
+
+
+OLD_SERVER = Capabilities(builds=False, newer_states=False)
+
+
+class Bitbucket:
+    def __init__(self, session: requests.Session, deadline: http.Deadline, base_url: str, auth: Auth) -> None:
+        self.session = session
+        self.deadline = deadline
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.host = urlsplit(base_url).netloc
+
+    # -- addresses -------------------------------------------------------------------------------
+    def commits_url(self, sha: str) -> str:
+        return f"{self.base_url}/rest/build-status/1.0/commits/{sha}"
+
+    def builds_url(self, project: str, repo: str, sha: str) -> str:
+        return (
+            f"{self.base_url}/rest/api/latest/projects/{quote(project, safe='~')}"
+            f"/repos/{quote(repo, safe='')}/commits/{sha}/builds"
+        )
+
+    def capabilities_url(self) -> str:
+        return f"{self.base_url}/rest/api/latest/build/capabilities"
+
+    def stats_url(self, sha: str) -> str:
+        return f"{self.base_url}/rest/build-status/latest/commits/stats/{sha}"
+
+    # -- calls -----------------------------------------------------------------------------------
+    def capabilities(self) -> Capabilities:
+        """Ask the server once which build-status features it has (404: a server older than 7.4)."""
+        response = self._send("GET", self.capabilities_url(), "asking for the build capabilities")
+        if response.status_code == 404:
+            return OLD_SERVER
+        self._check(response, "asking for the build capabilities")
+        try:
+            return Capabilities.from_answer(response.json())
+        except ValueError:
+            return OLD_SERVER
+
+    def post(self, url: str, body: dict[str, Any], *, what: str, api: str) -> None:
+        response = self._send("POST", url, what, json=body)
+        self._check(response, what, api=api)
+
+    def statuses(self, sha: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Every build status of a commit, as the commit-only GET pages them (the 100 newest at most)."""
+        values: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            what = f"reading the build statuses of {sha[:12]}"
+            response = self._send("GET", self.commits_url(sha), what, params={"start": start, "limit": limit})
+            self._check(response, what)
+            page = _json(response)
+            values.extend(v for v in page.get("values", []) if isinstance(v, dict))
+            if page.get("isLastPage", True) or "nextPageStart" not in page:
+                return values
+            start = int(page["nextPageStart"])
+
+    def stats(self, sha: str) -> dict[str, int]:
+        what = f"reading the build counts of {sha[:12]}"
+        response = self._send("GET", self.stats_url(sha), what)
+        self._check(response, what)
+        page = _json(response)
+        return {k: int(v) for k, v in page.items() if isinstance(v, int)}
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": self.auth.header, "Accept": "application/json"}
+        try:
+            return http.request(self.session, self.deadline, method, url, headers=headers, **kwargs)
+        except requests.RequestException as exc:
+            raise RemoteError(
+                f"Could not reach Bitbucket at {self.host} while {what}: {http.describe_exception(exc)}."
+                + _connection_hint(exc)
+            ) from None
+
+    def _check(self, response: requests.Response, what: str, *, api: str = "") -> None:
+        if 200 <= response.status_code < 300:
+            return
+        raise RemoteError(self._failure(response, what, api), status=response.status_code)
+
+    def _failure(self, response: requests.Response, what: str, api: str) -> str:
+        status = response.status_code
+        text = f"Bitbucket answered {status} {response.reason or ''}".rstrip() + f" while {what}"
+        detail = server_message(response)
+        if detail:
+            text += f": {detail}"
+        hint = self._hint(response, api)
+        return f"{text}. {hint}".rstrip() if hint else text + "."
+
+    def _hint(self, response: requests.Response, api: str) -> str:
+        status = response.status_code
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "")
+            return (
+                f"It redirects to {http._strip_urls(location) or 'another address'}; set bitbucket-url to the "
+                "address it redirects to (redirects are not followed, so credentials stay with the host you named)."
+            )
+        if status == 401:
+            if self.auth.scheme == "Basic":
+                return (
+                    "Check bitbucket-username and bitbucket-password. A project or repository HTTP access "
+                    "token works only as Bearer: pass it as bitbucket-token instead of bitbucket-password."
+                )
+            return (
+                "Check that bitbucket-token is a valid, unexpired HTTP access or personal access token with "
+                "at least read permission on the repository."
+            )
+        if status == 403:
+            return (
+                "The credentials are valid but lack permission: the user or token needs read access to the repository."
+            )
+        if status == 404:
+            if api == BUILDS:
+                return (
+                    "Check bitbucket-project and bitbucket-repo, and that the credentials can see that "
+                    "repository (or set bitbucket-api: commits)."
+                )
+            return "Check that bitbucket-url is the Bitbucket base URL, including any context path."
+        if status == 429:
+            return (
+                "Bitbucket's rate limit held for the whole timeout; raise timeout, or spread the jobs "
+                "(Data Center limits requests per user)."
+            )
+        if status >= 500:
+            return "Bitbucket had trouble on its side and it did not pass within the timeout; try again later."
+        return ""
+
+
+def server_message(response: requests.Response, limit: int = 500) -> str:
+    """Bitbucket's own words: ``errors[].message`` joined, else the start of the body's text."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        if isinstance(errors, list):
+            messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
+            if messages:
+                return _cut("; ".join(messages), limit)
+        for field in ("message", "error"):
+            if isinstance(data.get(field), str):
+                return _cut(data[field], limit)
+    content_type = response.headers.get("Content-Type", "")
+    if "html" in content_type.lower():
+        return ""
+    text = " ".join(response.text[: limit * 2].split()) if response.content else ""
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        raise RemoteError(f"Bitbucket answered {response.status_code} with a body that is not JSON.") from None
+    if not isinstance(data, dict):
+        raise RemoteError("Bitbucket answered with JSON of an unexpected shape.")
+    return data
+
+
+def _connection_hint(exc: BaseException) -> str:
+    reason = http.describe_exception(exc)
+    if reason.startswith("TLS: the server's certificate is not trusted"):
+        return " If Bitbucket uses a private CA, give its certificate in ca-cert."
+    if reason == "the host name does not resolve":
+        return " Check bitbucket-url (and HTTPS_PROXY/NO_PROXY if a proxy is needed)."
+    return ""

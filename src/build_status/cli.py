@@ -1,0 +1,114 @@
+"""``build-status``: the command line, and the action's entry point.
+
+``build-status [--input value ...]`` posts a build status (inputs also come from ``INPUT_*`` variables,
+as GitHub Actions passes them); ``build-status sandbox`` serves the local Bitbucket emulation;
+``build-status demo`` runs the quick-start demo against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from . import __version__
+from .errors import EXIT_INPUT, EXIT_REMOTE, InputError
+from .inputs import INPUTS
+from .workflow import Console
+
+SUBCOMMANDS = ("sandbox", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one error line through the console (exit 2), like any input error."""
+
+    console: Console | None = None
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        console = self.console or Console()
+        console.error(f"{message} (see build-status --help)")
+        raise SystemExit(EXIT_INPUT)
+
+
+def make_parser() -> _Parser:
+    parser = _Parser(
+        prog="build-status",
+        description="Post a commit's build status to Bitbucket Server / Data Center. Every option can "
+        "also be given as an INPUT_<NAME> variable (INPUT_BITBUCKET-URL or INPUT_BITBUCKET_URL). "
+        "Other commands: 'build-status sandbox' (a local Bitbucket emulation), 'build-status demo'.",
+    )
+    parser.add_argument("--version", action="version", version=f"build-status {__version__}")
+    for item in INPUTS:
+        parser.add_argument(item.flag, dest=item.name, metavar=item.metavar, help=item.description)
+    return parser
+
+
+def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    env = dict(os.environ) if env is None else env
+    if argv and argv[0] in SUBCOMMANDS:
+        return _subcommand(argv[0], argv[1:])
+    if argv and argv[0] == "post":
+        argv = argv[1:]
+    console = Console(env)
+    try:
+        return _post(argv, env, console)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_INPUT
+    except KeyboardInterrupt:
+        console.error("Interrupted.")
+        return EXIT_REMOTE
+    except Exception as exc:  # a bug: say so without leaking anything
+        console.error(f"Internal error ({type(exc).__name__}): {exc}. Please report it with the debug log.")
+        console.debug("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        return EXIT_REMOTE
+
+
+def _post(argv: list[str], env: dict[str, str], console: Console) -> int:
+    from .context import read_context
+    from .inputs import read_raw
+
+    parser = make_parser()
+    parser.console = console
+    flags = vars(parser.parse_args(argv))
+    context = read_context(env)
+    raw = read_raw(env, flags, context)
+    _register_secrets(raw, console)
+    try:
+        from .settings import parse_settings
+
+        settings = parse_settings(raw, context)
+        from . import report
+
+        return report.run(settings, context, console)
+    except InputError as exc:
+        console.error(f"Input '{exc.name}': {exc.message}", title="build-status: invalid input")
+        return EXIT_INPUT
+
+
+def _register_secrets(raw: dict[str, str], console: Console) -> None:
+    """Mask every secret first of all, before anything could print one."""
+    for item in INPUTS:
+        if item.secret and raw[item.name].strip():
+            console.secret(raw[item.name].strip())
+            if raw[item.name] != raw[item.name].strip():
+                console.secret(raw[item.name])
+    username = raw["bitbucket-username"].strip()
+    password = raw["bitbucket-password"].strip()
+    if username and password:
+        console.basic_secret(username, password)
+
+
+def _subcommand(name: str, argv: list[str]) -> int:
+    if name == "sandbox":
+        from .sandbox.command import run
+
+        return run(argv)
+    from .demo import run as run_demo
+
+    return run_demo(argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

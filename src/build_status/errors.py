@@ -1,0 +1,29 @@
+"""The two ways a run can go wrong, and the exit codes they end with."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_REMOTE = 1
+EXIT_INPUT = 2
+
+
+class InputError(Exception):
+    """A user input is wrong. Ends the run with exit code 2 before any request is sent."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+class RemoteError(Exception):
+    """A server answered with a failure (after retries), or could not be reached in time. Exit code 1."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class DeadlineExceeded(RemoteError):
+    """The run's deadline (the ``timeout`` input) passed."""

@@ -1,0 +1,248 @@
+"""The one place that builds the HTTP session: retries with backoff inside one deadline, TLS, proxies.
+
+- Transient failures (connection errors, 429, 5xx) are retried with capped exponential backoff and
+  jitter; ``Retry-After`` (seconds or an HTTP date) is honoured.  Other 4xx answers are final.
+- One :class:`Deadline` bounds the whole run: no retry is started whose wait would pass it, each request's
+  timeouts are cut to what is left, and :meth:`Deadline.enforced` stops a run that is still waiting on a
+  server when it passes.
+- Redirects are never followed (credentials must not travel to another host; a POST must not turn into a
+  GET): a 3xx answer is reported with its ``Location``.
+- ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` and ``REQUESTS_CA_BUNDLE``/``SSL_CERT_FILE`` are honoured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+from . import __version__
+from .errors import DeadlineExceeded
+
+USER_AGENT = f"build-status/{__version__} (+https://github.com/build-status/build-status)"
+#: Answers worth another try: rate limiting and server-side trouble.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_FACTOR = 0.5
+BACKOFF_MAX = 8.0
+BACKOFF_JITTER = 0.5
+#: The longest a single connection attempt may take (the deadline may cut it further).
+CONNECT_TIMEOUT = 10.0
+#: Leave this much of the deadline for reporting once the last request is given up.
+RESERVE = 0.25
+
+
+class Deadline:
+    """A point in (monotonic) time by which the run must be over."""
+
+    def __init__(self, seconds: float, clock: Any = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self.end = clock() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - self._clock())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    def timeout(self) -> tuple[float, float]:
+        """``(connect, read)`` timeouts for the next request, cut to what is left of the deadline."""
+        left = max(0.05, self.remaining() - RESERVE)
+        return (min(CONNECT_TIMEOUT, left), left)
+
+    @contextlib.contextmanager
+    def enforced(self) -> Iterator[None]:
+        """Interrupt whatever is still running when the deadline passes (main thread, POSIX only).
+
+        Timeouts bound each socket operation; this bounds the sum, whatever a server does (a trickle of
+        bytes, a slow TLS handshake, a name lookup that hangs).
+        """
+        usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        if not usable:
+            yield
+            return
+
+        def on_alarm(signum: int, frame: Any) -> None:
+            raise DeadlineExceeded(f"the {self.seconds:g} s deadline (timeout input) passed")
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(0.01, self.remaining()))
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+class DeadlineRetry(Retry):
+    """urllib3's Retry that gives up, instead of sleeping, when the next wait would pass the deadline.
+
+    Giving up on an answer (429, 5xx) hands that answer back, so its message can be reported.
+    """
+
+    def __init__(self, *args: Any, deadline: Deadline | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def new(self, **kw: Any) -> DeadlineRetry:
+        retry = super().new(**kw)
+        retry.deadline = self.deadline
+        return retry
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if self.deadline is not None:
+            wait = None
+            if response is not None and self.respect_retry_after_header:
+                wait = retry.get_retry_after(response)
+            if wait is None:
+                wait = retry.get_backoff_time()
+            # The next attempt needs time too, not only the wait before it.
+            if wait + RESERVE * 2 >= self.deadline.remaining():
+                reason = error or ResponseError(f"giving up: waiting {wait:.1f} s to retry would pass the deadline")
+                raise MaxRetryError(_pool, url, reason) from reason  # type: ignore[arg-type]
+        return retry
+
+
+def make_retry(deadline: Deadline, *, retry_posts: bool = True, total: int = 10) -> DeadlineRetry:
+    """The retry policy: ``retry_posts`` says whether POSTs may be repeated (they are safe to repeat
+    when the server keeps one result per key, as Bitbucket does)."""
+    return DeadlineRetry(
+        total=total,
+        connect=total,
+        read=total,
+        status=total,
+        other=0,
+        redirect=0,
+        allowed_methods=None if retry_posts else Retry.DEFAULT_ALLOWED_METHODS,
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=BACKOFF_FACTOR,
+        backoff_max=BACKOFF_MAX,
+        backoff_jitter=BACKOFF_JITTER,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+        deadline=deadline,
+    )
+
+
+def build_session(
+    deadline: Deadline,
+    *,
+    verify: bool | str = True,
+    retry_posts: bool = True,
+) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=make_retry(deadline, retry_posts=retry_posts), pool_connections=4)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    session.verify = verify
+    return session
+
+
+def request(session: requests.Session, deadline: Deadline, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """One exchange (with its retries), with timeouts cut to the deadline and no redirects followed."""
+    if deadline.expired():
+        raise DeadlineExceeded(f"the {deadline.seconds:g} s deadline (timeout input) passed")
+    kwargs.setdefault("timeout", deadline.timeout())
+    kwargs.setdefault("allow_redirects", False)
+    return session.request(method, url, **kwargs)
+
+
+def default_ca_file(env: dict[str, str]) -> str | None:
+    """The CA bundle the environment asks for (``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``), if any."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        path = env.get(name, "")
+        if path and os.path.isfile(path):
+            return path
+    return None
+
+
+def tls_verify(ca_cert: str, insecure: bool, env: dict[str, str], workdir: str) -> bool | str:
+    """What to pass as ``verify``: False, the environment's bundle, or a bundle with ``ca-cert`` added.
+
+    ``ca-cert`` is trusted *in addition to* the usual CAs, so one run can talk to a Bitbucket behind a
+    private CA and to a public service.
+    """
+    if insecure:
+        return False
+    base = default_ca_file(env)
+    if not ca_cert:
+        return base or True
+    if "-----BEGIN" in ca_cert:
+        extra = ca_cert.strip() + "\n"
+    else:
+        with open(ca_cert, encoding="utf-8", errors="replace") as handle:
+            extra = handle.read()
+    if base is None:
+        import certifi
+
+        base = certifi.where()
+    with open(base, encoding="utf-8", errors="replace") as handle:
+        bundle = handle.read().rstrip("\n") + "\n" + extra
+    fd, path = tempfile.mkstemp(prefix="ca-", suffix=".pem", dir=workdir)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(bundle)
+    return path
+
+
+def describe_exception(exc: BaseException) -> str:
+    """A short, URL-free reason for a failed exchange (no query string, so no token, can leak)."""
+    reason: BaseException | None = exc
+    # requests wraps urllib3's MaxRetryError, which wraps the cause.
+    for _ in range(4):
+        inner = reason.args[0] if reason is not None and reason.args else None
+        if isinstance(inner, MaxRetryError):
+            reason = inner.reason
+        elif isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        else:
+            break
+    text = str(reason) if reason is not None else str(exc)
+    lowered = text.lower()
+    if isinstance(exc, requests.exceptions.SSLError) or "certificate" in lowered or "ssl" in lowered:
+        if "hostname mismatch" in lowered or "doesn't match" in lowered or "not valid for" in lowered:
+            return "TLS: the server's certificate is not valid for this host name"
+        if "certificate verify failed" in lowered:
+            return "TLS: the server's certificate is not trusted (certificate verify failed)"
+        return "TLS handshake failed"
+    if (
+        "name or service not known" in lowered
+        or "nodename nor servname" in lowered
+        or "getaddrinfo" in lowered
+        or "name resolution" in lowered
+        or "no address associated" in lowered
+    ):
+        return "the host name does not resolve"
+    if "connection refused" in lowered:
+        return "connection refused"
+    if "read timed out" in lowered or "timed out" in lowered or isinstance(exc, requests.exceptions.Timeout):
+        return "timed out waiting for the server"
+    if (
+        "reset" in lowered
+        or "aborted" in lowered
+        or "remotedisconnected" in lowered
+        or "connection broken" in lowered
+        or "without response" in lowered
+    ):
+        return "the connection was closed before an answer came"
+    if "giving up" in lowered:
+        return text[text.find("giving up") :]
+    return _strip_urls(type(reason).__name__ if reason is not None else type(exc).__name__)
+
+
+def _strip_urls(text: str) -> str:
+    import re
+
+    return re.sub(r"(https?://[^\s?'\"]*)\?[^\s'\"]*", r"\1?…", text)

@@ -1,0 +1,231 @@
+"""The catalogue of inputs and outputs, and reading the raw input values.
+
+``action.yml``, the CLI's ``--flags`` and the README's tables all come from (or are tested against) this
+catalogue.  Reading is a pure function of the environment mapping and the CLI's values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .context import Context
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    description: str
+    #: The default written into action.yml (may be a ``${{ }}`` expression), or None.
+    default: str | None = None
+    #: Outside GitHub Actions, where no ``INPUT_*`` variable carries the evaluated action.yml default,
+    #: this computes the same value from the environment.
+    fallback: Callable[[Context], str] | None = None
+    secret: bool = False
+    #: For the CLI's --help: the value's form.
+    metavar: str = "VALUE"
+
+    @property
+    def env_names(self) -> tuple[str, str]:
+        """``INPUT_BITBUCKET-URL`` as the runner sets it, and ``INPUT_BITBUCKET_URL`` for shells."""
+        upper = self.name.upper().replace(" ", "_")
+        return f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name}"
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    description: str
+
+
+INPUTS: tuple[Input, ...] = (
+    Input(
+        "bitbucket-url",
+        "Base URL of Bitbucket Server / Data Center, including any context path "
+        "(https://bitbucket.example.com, http://host:7990/stash).",
+        metavar="URL",
+    ),
+    Input(
+        "bitbucket-token",
+        "HTTP access token or personal access token, sent as 'Authorization: Bearer'. "
+        "Project and repository tokens only work this way.",
+        secret=True,
+        metavar="TOKEN",
+    ),
+    Input(
+        "bitbucket-username",
+        "User name for Basic authentication (with bitbucket-password).",
+        metavar="NAME",
+    ),
+    Input(
+        "bitbucket-password",
+        "Password or personal access token for Basic authentication (with bitbucket-username).",
+        secret=True,
+        metavar="PASSWORD",
+    ),
+    Input(
+        "commit",
+        "Commit SHA(s) to report on, full 40 characters; several separated by commas or white space get "
+        "the same status. Default: the pull request's head commit, else the pushed commit.",
+        default="${{ github.event.pull_request.head.sha || github.sha }}",
+        fallback=lambda ctx: ctx.head_sha,
+        metavar="SHA",
+    ),
+    Input(
+        "state",
+        "INPROGRESS, SUCCESSFUL, FAILED, CANCELLED or UNKNOWN (any case). Empty: taken from job-status.",
+        metavar="STATE",
+    ),
+    Input(
+        "job-status",
+        "The job's outcome, used when state is empty: success → SUCCESSFUL, failure → FAILED, "
+        "cancelled → CANCELLED where the server accepts it, else FAILED.",
+        default="${{ job.status }}",
+        metavar="STATUS",
+    ),
+    Input(
+        "key",
+        "Build key, at most 255 characters. Default: stable across re-runs and distinct per workflow, job "
+        "and matrix combination, so a re-run replaces a red result.",
+        metavar="KEY",
+    ),
+    Input(
+        "name",
+        "Build name shown in Bitbucket, at most 255 characters. Default: 'workflow › job (matrix values)'.",
+        metavar="NAME",
+    ),
+    Input(
+        "url",
+        "Link from Bitbucket to the build, at most 450 characters. Default: the workflow run page.",
+        metavar="URL",
+    ),
+    Input(
+        "description",
+        "Description of the result. Default: the outcome and the run number.",
+        metavar="TEXT",
+    ),
+    Input(
+        "matrix",
+        "The job's matrix values as JSON, for the default key and name.",
+        default="${{ toJSON(matrix) }}",
+        metavar="JSON",
+    ),
+    Input(
+        "bitbucket-project",
+        "Project key (with bitbucket-repo): use the repository-scoped builds endpoint where the server "
+        "offers it, with build number, ref, parent and duration.",
+        metavar="PROJECT",
+    ),
+    Input(
+        "bitbucket-repo",
+        "Repository slug (with bitbucket-project).",
+        metavar="SLUG",
+    ),
+    Input(
+        "bitbucket-api",
+        "auto (repository-scoped endpoint when bitbucket-project/-repo are set and the server has it, "
+        "else commit-only), commits, or builds.",
+        default="auto",
+        fallback=lambda ctx: "auto",
+        metavar="API",
+    ),
+    Input(
+        "build-number",
+        "Build number (repository-scoped endpoint). Default: the workflow run number.",
+        default="${{ github.run_number }}",
+        fallback=lambda ctx: ctx.run_number,
+        metavar="N",
+    ),
+    Input(
+        "ref",
+        "The pushed ref, starting with refs/ (repository-scoped endpoint). Default: the pull request's head "
+        "branch, else the pushed ref.",
+        default="${{ github.event.pull_request.head.ref && "
+        "format('refs/heads/{0}', github.event.pull_request.head.ref) || github.ref }}",
+        fallback=lambda ctx: ctx.pushed_ref,
+        metavar="REF",
+    ),
+    Input(
+        "parent",
+        "Parent key, used by Bitbucket's Required builds merge check (repository-scoped endpoint). "
+        "Default with the default key: the key without the matrix values, so one required build covers "
+        "all matrix jobs.",
+        metavar="KEY",
+    ),
+    Input(
+        "duration",
+        "How long the build took (repository-scoped endpoint): milliseconds, or a number with ms, s, m or h.",
+        metavar="DURATION",
+    ),
+    Input(
+        "ca-cert",
+        "CA certificate(s) to trust in addition to the usual ones, as a file path or PEM text "
+        "(for a Bitbucket behind a private CA).",
+        metavar="PEM",
+    ),
+    Input(
+        "insecure",
+        "Skip TLS certificate verification (not recommended: use ca-cert).",
+        default="false",
+        fallback=lambda ctx: "false",
+        metavar="BOOL",
+    ),
+    Input(
+        "timeout",
+        "Deadline in seconds for the whole step, retries included.",
+        default="60",
+        fallback=lambda ctx: "60",
+        metavar="SECONDS",
+    ),
+    Input(
+        "fail-on-error",
+        "Fail the step when a server cannot be reached or refuses the status; false turns that into a warning.",
+        default="true",
+        fallback=lambda ctx: "true",
+        metavar="BOOL",
+    ),
+    Input(
+        "dry-run",
+        "Print the requests that would be sent (secrets masked) and send nothing.",
+        default="false",
+        fallback=lambda ctx: "false",
+        metavar="BOOL",
+    ),
+)
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("state", "The state posted (after mapping job-status and the server's capabilities)."),
+    Output("key", "The build key used."),
+    Output("name", "The build name used."),
+    Output("url", "The build URL used."),
+    Output("commits", "The commit SHAs reported on, comma-separated."),
+    Output("api", "The endpoint used: builds (repository-scoped) or commits (commit-only)."),
+    Output("result", "posted, failed (with fail-on-error false) or dry-run."),
+)
+
+BY_NAME = {item.name: item for item in INPUTS}
+
+
+def read_raw(env: dict[str, str], flags: dict[str, str | None] | None, context: Context) -> dict[str, str]:
+    """Each input's value: a CLI flag, else a non-empty ``INPUT_*`` variable, else its fallback, else ``""``.
+
+    Surrounding white space is kept here (secrets may need it); :mod:`settings` strips where it matters.
+    """
+    flags = flags or {}
+    raw: dict[str, str] = {}
+    for item in INPUTS:
+        value = flags.get(item.name)
+        if value is None:
+            for env_name in item.env_names:
+                candidate = env.get(env_name)
+                if candidate is not None and candidate.strip():
+                    value = candidate
+                    break
+        if value is None or not value.strip():
+            value = item.fallback(context) if item.fallback else ""
+        raw[item.name] = value
+    return raw

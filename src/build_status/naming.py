@@ -1,0 +1,88 @@
+"""Default build key, name, parent and description, derived from the run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .context import Context
+from .states import LABELS
+
+KEY_LIMIT = 255
+NAME_LIMIT = 255
+#: How many hex digits of SHA-256 stand for the tail of a key that is too long.
+HASH_DIGITS = 16
+
+
+def parse_matrix(text: str) -> list[tuple[str, str]]:
+    """The matrix values as ``(name, value)`` pairs, in the order the workflow gives them.
+
+    ``toJSON(matrix)`` is ``null`` (or ``{}``) for a job without a matrix.  Raises ValueError for text that
+    is not a JSON object.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    data = json.loads(text)
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return [(str(name), _scalar(value)) for name, value in data.items()]
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def job_id(context: Context) -> str:
+    """``workflow/job``: what identifies a job across runs and re-runs."""
+    workflow = context.workflow or "build"
+    return f"{workflow}/{context.job}" if context.job else workflow
+
+
+def default_key(context: Context, matrix: list[tuple[str, str]]) -> str:
+    """``workflow/job[name=value,...]``, at most 255 characters (a longer tail is replaced by its hash)."""
+    key = job_id(context)
+    if matrix:
+        key += "[" + ",".join(f"{name}={value}" for name, value in matrix) + "]"
+    return fit_key(key)
+
+
+def fit_key(key: str, limit: int = KEY_LIMIT) -> str:
+    """Shorten a key to ``limit`` characters keeping it distinct: the tail is replaced by a hash of the whole."""
+    if len(key) <= limit:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:HASH_DIGITS]
+    return f"{key[: limit - HASH_DIGITS - 1]}~{digest}"
+
+
+def default_name(context: Context, matrix: list[tuple[str, str]]) -> str:
+    """``workflow › job (value, value)``, cut with an ellipsis at 255 characters."""
+    parts = [part for part in (context.workflow, context.job) if part]
+    name = " › ".join(parts) or "build"
+    if matrix:
+        name += " (" + ", ".join(value for _, value in matrix) + ")"
+    return shorten(name, NAME_LIMIT)
+
+
+def default_description(context: Context, state: str) -> str:
+    label = LABELS.get(state, state.title())
+    if context.run_number:
+        label += f" · run #{context.run_number}"
+        if context.run_attempt and context.run_attempt != "1":
+            label += f", attempt {context.run_attempt}"
+    return label
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

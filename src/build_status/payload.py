@@ -1,0 +1,78 @@
+"""The request body for each Bitbucket endpoint, checked against the contract's JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .contract import BUILDS_REQUEST, LEGACY_REQUEST
+from .errors import InputError
+from .settings import Settings
+
+COMMITS = "commits"
+BUILDS = "builds"
+
+#: Payload field → the input it comes from (for error messages).
+FIELD_INPUT = {
+    "state": "state",
+    "key": "key",
+    "name": "name",
+    "url": "url",
+    "description": "description",
+    "buildNumber": "build-number",
+    "ref": "ref",
+    "parent": "parent",
+    "duration": "duration",
+}
+#: What each endpoint is called in messages.
+ENDPOINT_NAMES = {COMMITS: "the commit-only endpoint", BUILDS: "the repository-scoped endpoint"}
+
+
+def build(settings: Settings, api: str, state: str, description: str) -> dict[str, Any]:
+    """The JSON body to post with ``state`` on endpoint ``api`` (``commits`` or ``builds``)."""
+    body: dict[str, Any] = {"state": state, "key": settings.key, "url": settings.url}
+    if settings.name:
+        body["name"] = settings.name
+    if description:
+        body["description"] = description
+    if api == BUILDS:
+        if settings.build_number:
+            body["buildNumber"] = settings.build_number
+        if settings.ref:
+            body["ref"] = settings.ref
+        if settings.parent:
+            body["parent"] = settings.parent
+        if settings.duration_ms is not None:
+            body["duration"] = settings.duration_ms
+    return body
+
+
+def validate(body: dict[str, Any], api: str) -> None:
+    """Raise :class:`InputError` naming the input behind the first rule ``body`` breaks."""
+    from jsonschema import Draft7Validator  # imported here: only runs that post need it
+
+    schema = BUILDS_REQUEST if api == BUILDS else LEGACY_REQUEST
+    errors = sorted(Draft7Validator(schema).iter_errors(body), key=lambda e: list(e.path))
+    if errors:
+        raise _input_error(errors[0], body, api)
+    for field in ("key", "url"):  # the contract allows "" here, Bitbucket does not
+        if not body.get(field, "").strip():
+            raise InputError(FIELD_INPUT[field], "must not be empty.")
+
+
+def _input_error(error: Any, body: dict[str, Any], api: str) -> InputError:
+    field = error.path[0] if error.path else (error.validator_value[0] if error.validator == "required" else "")
+    name = FIELD_INPUT.get(str(field), str(field))
+    where = ENDPOINT_NAMES[api]
+    value = body.get(field)
+    rule = error.validator
+    if rule == "maxLength":
+        return InputError(name, f"is {len(value)} characters; {where} takes at most {error.validator_value}.")
+    if rule == "minLength":
+        return InputError(name, "must not be empty.")
+    if rule == "enum":
+        return InputError(name, f"{value} is not taken by {where}; it takes {', '.join(error.validator_value)}.")
+    if rule == "pattern" and field == "ref":
+        return InputError(name, f"'{value}' must start with refs/ (e.g. refs/heads/main).")
+    if rule == "required":
+        return InputError(name, "is required.")
+    return InputError(name, f"is not accepted by {where}: {error.message}")

@@ -1,0 +1,247 @@
+"""Post one build status to each commit: choose the endpoint, fit the state, post, report the outcome."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+
+from . import http, naming, payload
+from .bitbucket import BUILDS, COMMITS, Bitbucket, Capabilities
+from .context import Context
+from .errors import EXIT_OK, EXIT_REMOTE, DeadlineExceeded, InputError, RemoteError
+from .settings import Settings
+from .states import NEWER_STATES, accepted
+from .workflow import Console
+
+ENDPOINT_LABEL = {BUILDS: "repository-scoped builds endpoint", COMMITS: "commit-only endpoint"}
+BADGE = {"SUCCESSFUL": "✅", "FAILED": "❌", "INPROGRESS": "🔵", "CANCELLED": "⚪", "UNKNOWN": "❔"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    api: str
+    newer_states: bool
+    why: str
+
+
+@dataclass
+class Outcome:
+    sha: str
+    ok: bool
+    message: str = ""
+
+
+def static_plan(settings: Settings) -> Plan | None:
+    """The endpoint when it is known without asking the server; None when the server must be asked."""
+    if settings.api == COMMITS or (settings.api == "auto" and not settings.repository_scoped):
+        why = "bitbucket-api: commits" if settings.api == COMMITS else "no bitbucket-project/-repo given"
+        return Plan(COMMITS, False, why)
+    if settings.api == BUILDS and settings.state not in NEWER_STATES:
+        return Plan(BUILDS, True, "bitbucket-api: builds")
+    return None
+
+
+def ask_plan(settings: Settings, client: Bitbucket) -> Plan:
+    """Ask ``build/capabilities`` once and choose from the answer."""
+    caps: Capabilities = client.capabilities()
+    if settings.api == BUILDS:
+        return Plan(BUILDS, caps.newer_states, "bitbucket-api: builds")
+    if caps.builds:
+        return Plan(BUILDS, caps.newer_states, "the server offers richBuildStatus")
+    return Plan(COMMITS, False, "the server has no repository-scoped endpoint (Bitbucket older than 7.4)")
+
+
+def final_state(settings: Settings, plan: Plan) -> str:
+    """The state to post; an explicit state the endpoint cannot take is an input error."""
+    state = accepted(settings.state, newer_states=plan.newer_states)
+    if state != settings.state and settings.state_explicit:
+        raise InputError(
+            "state",
+            f"{settings.state} is not accepted here ({ENDPOINT_LABEL[plan.api]}; {plan.why}): it needs the "
+            "repository-scoped endpoint of Bitbucket 8.0 or later. Use SUCCESSFUL, FAILED or INPROGRESS.",
+        )
+    return state
+
+
+def body_for(settings: Settings, context: Context, plan: Plan, state: str) -> dict:
+    description = settings.description or naming.default_description(context, state)
+    if plan.api == COMMITS and not settings.description:
+        description = naming.shorten(description, 255)
+    body = payload.build(settings, plan.api, state, description)
+    payload.validate(body, plan.api)
+    return body
+
+
+def target_url(client: Bitbucket, settings: Settings, plan: Plan, sha: str) -> str:
+    if plan.api == BUILDS:
+        return client.builds_url(settings.project, settings.repo, sha)
+    return client.commits_url(sha)
+
+
+def run(settings: Settings, context: Context, console: Console) -> int:
+    """Post the status; returns the exit code. Raises InputError before anything is posted."""
+    deadline = http.Deadline(settings.timeout)
+    plan = static_plan(settings)
+    # Everything checkable without the server, before the first request.
+    provisional = plan or Plan(BUILDS, True, "")
+    body_for(settings, context, provisional, final_state(settings, provisional))
+
+    if settings.insecure:
+        console.warning(
+            "insecure: true — TLS certificates are NOT verified; anyone on the network path can read the "
+            "credentials and fake Bitbucket's answers. Give the CA in ca-cert instead.",
+            title="TLS verification is off",
+        )
+    with tempfile.TemporaryDirectory(prefix="build-status-") as workdir:
+        verify = http.tls_verify(settings.ca_cert, settings.insecure, console.env, workdir)
+        if settings.insecure:
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        session = http.build_session(deadline, verify=verify)
+        client = Bitbucket(session, deadline, settings.base_url, settings.auth)
+        if settings.dry_run:
+            return _dry_run(settings, context, console, client, plan)
+        try:
+            with deadline.enforced():
+                return _post_all(settings, context, console, client, plan)
+        finally:
+            session.close()
+
+
+def _post_all(settings: Settings, context: Context, console: Console, client: Bitbucket, plan: Plan | None) -> int:
+    try:
+        if plan is None:
+            plan = ask_plan(settings, client)
+    except RemoteError as exc:
+        return _finish(
+            settings, console, None, "", [Outcome(sha, False, _explain(exc, "")) for sha in settings.commits]
+        )
+    state = final_state(settings, plan)
+    body = body_for(settings, context, plan, state)
+    if state != settings.state:
+        console.info(f"{settings.state} is not known to this server; posting {state} instead.")
+    console.info(
+        f"Posting {state} as '{body['key']}' to {len(settings.commits)} commit(s) on {settings.base_url} "
+        f"({ENDPOINT_LABEL[plan.api]}: {plan.why})."
+    )
+    outcomes: list[Outcome] = []
+    for sha in settings.commits:
+        what = f"posting {state} to {sha[:12]}"
+        try:
+            client.post(target_url(client, settings, plan, sha), body, what=what, api=plan.api)
+        except RemoteError as exc:
+            outcomes.append(Outcome(sha, False, _explain(exc, what)))
+            if isinstance(exc, DeadlineExceeded):
+                outcomes.extend(Outcome(s, False, "not posted: the deadline had passed") for s in _rest(settings, sha))
+                break
+            continue
+        outcomes.append(Outcome(sha, True))
+        console.info(f"✓ {sha} {state}")
+    return _finish(settings, console, plan, state, outcomes, body)
+
+
+def _rest(settings: Settings, sha: str) -> list[str]:
+    index = settings.commits.index(sha)
+    return list(settings.commits[index + 1 :])
+
+
+def _explain(exc: RemoteError, what: str) -> str:
+    if isinstance(exc, DeadlineExceeded):
+        return f"Gave up {what or 'talking to Bitbucket'}: {exc.message}; raise timeout if Bitbucket is slow."
+    return exc.message
+
+
+def _finish(
+    settings: Settings,
+    console: Console,
+    plan: Plan | None,
+    state: str,
+    outcomes: list[Outcome],
+    body: dict | None = None,
+) -> int:
+    failed = [o for o in outcomes if not o.ok]
+    for outcome in failed:
+        text = f"Build status for {outcome.sha} was not posted. {outcome.message}"
+        if settings.fail_on_error:
+            console.error(text, title="Bitbucket build status")
+        else:
+            console.warning(text + " (fail-on-error is false)", title="Bitbucket build status")
+    result = "failed" if failed else "posted"
+    _outputs(console, settings, plan, state, result)
+    _summary(console, settings, plan, state, outcomes, body)
+    return EXIT_REMOTE if failed and settings.fail_on_error else EXIT_OK
+
+
+def _outputs(console: Console, settings: Settings, plan: Plan | None, state: str, result: str) -> None:
+    console.set_output("state", state)
+    console.set_output("key", settings.key)
+    console.set_output("name", settings.name)
+    console.set_output("url", settings.url)
+    console.set_output("commits", ",".join(settings.commits))
+    console.set_output("api", plan.api if plan else "")
+    console.set_output("result", result)
+
+
+def _summary(
+    console: Console,
+    settings: Settings,
+    plan: Plan | None,
+    state: str,
+    outcomes: list[Outcome],
+    body: dict | None,
+    label: str = "posted",
+) -> None:
+    where = ENDPOINT_LABEL[plan.api] if plan else "no endpoint reached"
+    lines = [
+        "### Bitbucket build status",
+        "",
+        f"{md(settings.base_url)} · {where}",
+        "",
+        "| Commit | State | Key | Name | Result |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    name = md(settings.name)
+    if settings.url.startswith(("http://", "https://")):
+        name = f"[{name}]({settings.url.replace(')', '%29').replace(' ', '%20')})"
+    for outcome in outcomes:
+        shown = f"{BADGE.get(state, '')} {state}".strip() if state else "—"
+        result = label if outcome.ok else "**not posted**: " + md(outcome.message)
+        lines.append(f"| `{outcome.sha[:12]}` | {shown} | `{md(settings.key)}` | {name} | {result} |")
+    console.summary("\n".join(lines) + "\n\n")
+
+
+def md(text: str) -> str:
+    """Text for a Markdown table cell: no line breaks, pipes or HTML."""
+    return (
+        " ".join(text.split())
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("|", "\\|")
+        .replace("`", "'")
+    )
+
+
+def _dry_run(settings: Settings, context: Context, console: Console, client: Bitbucket, plan: Plan | None) -> int:
+    if plan is None:
+        plan = Plan(BUILDS, True, "dry run: capabilities not asked; assuming Bitbucket 8.0+")
+        console.info(
+            "dry-run: build/capabilities is not asked; showing the repository-scoped endpoint of "
+            "Bitbucket 8.0+ (an older server gets the commit-only endpoint instead)."
+        )
+    state = final_state(settings, plan)
+    body = body_for(settings, context, plan, state)
+    shown_auth = f"{settings.auth.scheme} ***"
+
+    for sha in settings.commits:
+        console.group(f"dry-run: POST {target_url(client, settings, plan, sha)}")
+        console.info(f"Authorization: {shown_auth}")
+        console.info("Content-Type: application/json")
+        console.info(json.dumps(body, indent=2, ensure_ascii=False))
+        console.endgroup()
+    console.info(f"dry-run: nothing was sent ({len(settings.commits)} request(s) shown).")
+    _outputs(console, settings, plan, state, "dry-run")
+    _summary(console, settings, plan, state, [Outcome(sha, True) for sha in settings.commits], body, "dry run")
+    return EXIT_OK

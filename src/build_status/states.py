@@ -1,0 +1,54 @@
+"""The one table that turns a job's outcome into a Bitbucket build state."""
+
+from __future__ import annotations
+
+SUCCESSFUL = "SUCCESSFUL"
+FAILED = "FAILED"
+INPROGRESS = "INPROGRESS"
+CANCELLED = "CANCELLED"
+UNKNOWN = "UNKNOWN"
+
+#: Every state Bitbucket knows, in the order its documentation lists them.
+STATES = (SUCCESSFUL, FAILED, INPROGRESS, CANCELLED, UNKNOWN)
+#: States that exist only on Bitbucket 8.0+ (repository-scoped endpoint with ``cancelledStatus``).
+NEWER_STATES = frozenset({CANCELLED, UNKNOWN})
+
+#: States the commit-only endpoint takes.
+LEGACY_STATES_SET = frozenset({SUCCESSFUL, FAILED, INPROGRESS})
+
+#: What a state falls back to where the server does not take it.
+FALLBACK = {CANCELLED: FAILED, UNKNOWN: FAILED}
+
+#: GitHub's ``job.status`` (also what ``steps.<id>.outcome`` says) → state.
+JOB_STATUS = {
+    "success": SUCCESSFUL,
+    "failure": FAILED,
+    "cancelled": CANCELLED,
+}
+
+#: Human words for the default description.
+LABELS = {
+    SUCCESSFUL: "Succeeded",
+    FAILED: "Failed",
+    INPROGRESS: "In progress",
+    CANCELLED: "Cancelled",
+    UNKNOWN: "Unknown",
+}
+
+
+def parse_state(value: str) -> str | None:
+    """``value`` as a Bitbucket state (any case), or None when it is not one."""
+    upper = value.strip().upper().replace("-", "").replace("_", "")
+    return upper if upper in STATES else None
+
+
+def from_job_status(value: str) -> str | None:
+    """The state for a job outcome word (any case), or None when the word is unknown."""
+    return JOB_STATUS.get(value.strip().lower())
+
+
+def accepted(state: str, *, newer_states: bool) -> str:
+    """``state`` as the server will take it: CANCELLED/UNKNOWN become FAILED where it lacks them."""
+    if state in NEWER_STATES and not newer_states:
+        return FALLBACK[state]
+    return state
