@@ -1,0 +1,139 @@
+"""The session's retry policy against a real HTTP server on loopback (pytest-httpserver)."""
+
+import email.utils
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug import Response
+
+from build_status import http
+from build_status.errors import DeadlineExceeded
+
+
+def session_for(seconds=10.0):
+    deadline = http.Deadline(seconds)
+    return http.build_session(deadline), deadline
+
+
+def test_5xx_is_retried_until_success(httpserver):
+    for status in (503, 502):
+        httpserver.expect_ordered_request("/x", method="POST").respond_with_data("busy", status=status)
+    httpserver.expect_ordered_request("/x", method="POST").respond_with_data("", status=204)
+    session, deadline = session_for()
+    response = http.request(session, deadline, "POST", httpserver.url_for("/x"), json={"a": 1})
+    assert response.status_code == 204
+    assert len(httpserver.log) == 3
+
+
+def test_429_retry_after_seconds_is_honoured(httpserver):
+    httpserver.expect_ordered_request("/x").respond_with_data("slow down", status=429, headers={"Retry-After": "1"})
+    httpserver.expect_ordered_request("/x").respond_with_data("ok")
+    session, deadline = session_for()
+    started = time.monotonic()
+    assert http.request(session, deadline, "GET", httpserver.url_for("/x")).status_code == 200
+    assert time.monotonic() - started >= 0.9  # waited as told, not less
+
+
+def test_429_retry_after_http_date_is_honoured(httpserver):
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)
+    httpserver.expect_ordered_request("/x").respond_with_data("", status=429, headers={"Retry-After": when})
+    httpserver.expect_ordered_request("/x").respond_with_data("ok")
+    session, deadline = session_for()
+    started = time.monotonic()
+    assert http.request(session, deadline, "GET", httpserver.url_for("/x")).status_code == 200
+    assert time.monotonic() - started >= 0.5
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
+def test_other_4xx_are_not_retried(httpserver, status):
+    httpserver.expect_request("/x").respond_with_json({"errors": [{"message": "no"}]}, status=status)
+    session, deadline = session_for()
+    assert http.request(session, deadline, "POST", httpserver.url_for("/x"), json={}).status_code == status
+    assert len(httpserver.log) == 1
+
+
+def test_retry_after_beyond_deadline_gives_up_with_the_answer(httpserver):
+    httpserver.expect_request("/x").respond_with_json(
+        {"errors": [{"message": "Rate limited"}]}, status=429, headers={"Retry-After": "120"}
+    )
+    session, deadline = session_for(3)
+    started = time.monotonic()
+    response = http.request(session, deadline, "GET", httpserver.url_for("/x"))
+    assert response.status_code == 429
+    assert json.loads(response.text)["errors"][0]["message"] == "Rate limited"
+    assert time.monotonic() - started < 1.5
+    assert len(httpserver.log) == 1
+
+
+def test_persistent_503_stops_inside_the_deadline(httpserver):
+    httpserver.expect_request("/x").respond_with_data("down", status=503)
+    session, deadline = session_for(2.5)
+    started = time.monotonic()
+    response = http.request(session, deadline, "GET", httpserver.url_for("/x"))
+    assert response.status_code == 503
+    assert time.monotonic() - started < 2.5
+    assert len(httpserver.log) >= 2
+
+
+def test_redirects_are_not_followed(httpserver):
+    httpserver.expect_request("/x").respond_with_response(
+        Response(status=302, headers={"Location": "https://elsewhere.invalid/steal"})
+    )
+    session, deadline = session_for()
+    response = http.request(session, deadline, "POST", httpserver.url_for("/x"), headers={"Authorization": "Bearer t"})
+    assert response.status_code == 302
+    assert len(httpserver.log) == 1
+
+
+def test_connection_refused_is_retried_then_described():
+    session, deadline = session_for(1.5)
+    with pytest.raises(requests.ConnectionError) as info:
+        http.request(session, deadline, "GET", "http://127.0.0.1:9/x?repo_token=SECRET")
+    text = http.describe_exception(info.value)
+    assert text == "connection refused"
+    assert "SECRET" not in text
+
+
+def test_expired_deadline_sends_nothing(httpserver):
+    deadline = http.Deadline(0.0)
+    session = http.build_session(deadline)
+    with pytest.raises(DeadlineExceeded):
+        http.request(session, deadline, "GET", httpserver.url_for("/x"))
+    assert httpserver.log == []
+
+
+def test_enforced_deadline_interrupts_a_server_that_never_answers(httpserver):
+    import threading
+
+    release = threading.Event()
+
+    def hang(request):
+        release.wait(5)
+        return Response("late")
+
+    httpserver.expect_request("/hang").respond_with_handler(hang)
+    deadline = http.Deadline(0.8)
+    session = http.build_session(deadline)
+    started = time.monotonic()
+    try:
+        expected = (DeadlineExceeded, requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+        with pytest.raises(expected), deadline.enforced():
+            session.get(httpserver.url_for("/hang"), timeout=(5, 5))
+    finally:
+        release.set()
+    assert time.monotonic() - started < 2
+
+
+def test_tls_verify_choices(tmp_path):
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    assert http.tls_verify("", True, {}, str(tmp_path)) is False
+    assert http.tls_verify("", False, {}, str(tmp_path)) is True
+    bundle = tmp_path / "env.pem"
+    bundle.write_text("ENV BUNDLE\n")
+    assert http.tls_verify("", False, {"SSL_CERT_FILE": str(bundle)}, str(tmp_path)) == str(bundle)
+    combined = http.tls_verify(pem, False, {"REQUESTS_CA_BUNDLE": str(bundle)}, str(tmp_path))
+    text = Path(combined).read_text()
+    assert text.startswith("ENV BUNDLE") and "MIIB" in text

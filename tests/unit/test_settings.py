@@ -1,0 +1,189 @@
+import pytest
+
+from build_status import payload
+from build_status.context import Context
+from build_status.errors import InputError
+from build_status.inputs import INPUTS, read_raw
+from build_status.report import Plan, body_for, final_state
+from build_status.settings import parse_settings
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+CTX = Context(
+    actions=True,
+    workflow="CI",
+    job="build",
+    run_number="3",
+    run_attempt="1",
+    server_url="https://github.com",
+    repository="o/r",
+    run_id="5",
+    sha=SHA,
+    ref="refs/heads/main",
+)
+
+
+def raw(**changes):
+    values = read_raw({}, {}, CTX)
+    values.update({"bitbucket-url": "https://bb.example.com", "bitbucket-token": "tok", "state": "SUCCESSFUL"})
+    values.update({k.replace("_", "-"): v for k, v in changes.items()})
+    return values
+
+
+def error_of(**changes) -> InputError:
+    with pytest.raises(InputError) as info:
+        parse_settings(raw(**changes), CTX)
+    return info.value
+
+
+def test_defaults_from_context():
+    s = parse_settings(raw(), CTX)
+    assert s.commits == (SHA,)
+    assert s.key == "CI/build"
+    assert s.url == "https://github.com/o/r/actions/runs/5"
+    assert s.ref == "refs/heads/main" and s.build_number == "3"
+    assert s.timeout == 60 and s.fail_on_error and not s.dry_run and s.api == "auto"
+
+
+def test_env_and_flag_precedence():
+    env = {"INPUT_KEY": "from-env", "INPUT_BITBUCKET_URL": "https://alt.example.com"}
+    values = read_raw(env, {"key": "from-flag"}, CTX)
+    assert values["key"] == "from-flag"
+    assert values["bitbucket-url"] == "https://alt.example.com"
+    assert read_raw({"INPUT_KEY": "  "}, {}, CTX)["key"] == ""
+
+
+def test_every_input_has_env_name_with_hyphen():
+    names = {item.env_names[0] for item in INPUTS}
+    assert "INPUT_BITBUCKET-URL" in names and "INPUT_FAIL-ON-ERROR" in names
+
+
+def test_several_commits_deduplicated_and_lowercased():
+    s = parse_settings(raw(commit=f"{SHA.upper()}, {SHA}\n{'f' * 40}"), CTX)
+    assert s.commits == (SHA, "f" * 40)
+
+
+@pytest.mark.parametrize(
+    ("changes", "name", "words"),
+    [
+        ({"commit": "abc123"}, "commit", "40-character"),
+        ({"commit": " "}, "commit", "empty"),
+        ({"state": "green"}, "state", "INPROGRESS"),
+        ({"state": "", "job-status": ""}, "state", "job-status"),
+        ({"state": "", "job-status": "exploded"}, "job-status", "success, failure or cancelled"),
+        ({"bitbucket-url": ""}, "bitbucket-url", "required"),
+        ({"bitbucket-url": "ftp://x"}, "bitbucket-url", "http(s)"),
+        ({"bitbucket-url": "bb.example.com"}, "bitbucket-url", "http(s)"),
+        ({"bitbucket-url": "https://u:p@bb.example.com"}, "bitbucket-url", "credentials"),
+        ({"bitbucket-url": "https://bb:99999"}, "bitbucket-url", "not a valid URL"),
+        ({"bitbucket-url": "https://bb/rest/api/1.0"}, "bitbucket-url", "/rest"),
+        ({"bitbucket-token": ""}, "bitbucket-token", "no credentials"),
+        ({"bitbucket-username": "u"}, "bitbucket-token", "not both"),
+        ({"bitbucket-token": "", "bitbucket-username": "u"}, "bitbucket-password", "required"),
+        ({"bitbucket-token": "", "bitbucket-password": "p"}, "bitbucket-username", "required"),
+        ({"bitbucket-api": "v2"}, "bitbucket-api", "auto, commits, builds"),
+        ({"bitbucket-api": "builds"}, "bitbucket-project", "required"),
+        ({"bitbucket-project": "PRJ"}, "bitbucket-repo", "go together"),
+        ({"bitbucket-project": "P J", "bitbucket-repo": "r"}, "bitbucket-project", "project key"),
+        ({"bitbucket-project": "P", "bitbucket-repo": "a/b"}, "bitbucket-repo", "slug"),
+        ({"state": "cancelled"}, "state", "repository-scoped"),
+        (
+            {"state": "UNKNOWN", "bitbucket-api": "commits", "bitbucket-project": "P", "bitbucket-repo": "r"},
+            "state",
+            "repository-scoped",
+        ),
+        ({"timeout": "0"}, "timeout", "seconds"),
+        ({"timeout": "soon"}, "timeout", "seconds"),
+        ({"fail-on-error": "maybe"}, "fail-on-error", "true or false"),
+        ({"insecure": "2"}, "insecure", "true or false"),
+        ({"dry-run": "y"}, "dry-run", "true or false"),
+        ({"duration": "10 minutes"}, "duration", "milliseconds"),
+        ({"matrix": "[1]"}, "matrix", "JSON object"),
+        ({"ca-cert": "/nonexistent/ca.pem"}, "ca-cert", "no readable file"),
+        ({"ca-cert": "-----BEGIN PRIVATE KEY-----x"}, "ca-cert", "no PEM certificate"),
+    ],
+)
+def test_each_bad_input_names_itself(changes, name, words):
+    error = error_of(**changes)
+    assert error.name == name
+    assert words in error.message
+
+
+def test_url_missing_outside_actions():
+    values = raw(url="")
+    with pytest.raises(InputError) as info:
+        parse_settings(values, Context(sha=SHA))
+    assert info.value.name == "url"
+
+
+def test_durations():
+    assert parse_settings(raw(duration="1500"), CTX).duration_ms == 1500
+    assert parse_settings(raw(duration="1.5m"), CTX).duration_ms == 90_000
+    assert parse_settings(raw(duration="2h"), CTX).duration_ms == 7_200_000
+
+
+def test_base_url_keeps_context_path_without_trailing_slash():
+    assert parse_settings(raw(**{"bitbucket-url": "http://host:7990/stash/"}), CTX).base_url == "http://host:7990/stash"
+
+
+def test_parent_defaults_to_job_id_for_matrix_jobs():
+    s = parse_settings(raw(matrix='{"py":"3.12"}'), CTX)
+    assert s.key == "CI/build[py=3.12]" and s.parent == "CI/build"
+    assert parse_settings(raw(matrix='{"py":"3.12"}', key="mine"), CTX).parent == ""
+
+
+# -- payload rules (jsonschema over the contract's schemas) ---------------------------------------
+def payload_error(plan: Plan, **changes) -> InputError:
+    settings = parse_settings(raw(**changes), CTX)
+    with pytest.raises(InputError) as info:
+        body_for(settings, CTX, plan, final_state(settings, plan))
+    return info.value
+
+
+COMMITS = Plan("commits", False, "test")
+BUILDS = Plan("builds", True, "test")
+
+
+@pytest.mark.parametrize(
+    ("plan", "changes", "name", "words"),
+    [
+        (COMMITS, {"key": "k" * 256}, "key", "at most 255"),
+        (BUILDS, {"key": "k" * 256}, "key", "at most 255"),
+        (COMMITS, {"name": "n" * 256}, "name", "at most 255"),
+        (BUILDS, {"url": "https://x/" + "u" * 441}, "url", "at most 450"),
+        (COMMITS, {"description": "d" * 256}, "description", "at most 255"),
+        (BUILDS, {"ref": "heads/main"}, "ref", "refs/"),
+        (BUILDS, {"build-number": "9" * 256}, "build-number", "at most 255"),
+        (BUILDS, {"parent": "p" * 1025}, "parent", "at most 1024"),
+    ],
+)
+def test_payload_rules(plan, changes, name, words):
+    error = payload_error(plan, **changes)
+    assert error.name == name
+    assert words in error.message
+
+
+def test_long_description_is_fine_on_builds_endpoint():
+    settings = parse_settings(raw(description="d" * 1000), CTX)
+    assert len(body_for(settings, CTX, BUILDS, "SUCCESSFUL")["description"]) == 1000
+
+
+def test_cancelled_job_status_falls_back_to_failed_where_not_taken():
+    settings = parse_settings(raw(state="", **{"job-status": "cancelled"}), CTX)
+    assert final_state(settings, COMMITS) == "FAILED"
+    assert final_state(settings, BUILDS) == "CANCELLED"
+
+
+def test_explicit_cancelled_on_old_server_is_an_input_error():
+    settings = parse_settings(raw(state="CANCELLED", **{"bitbucket-project": "P", "bitbucket-repo": "r"}), CTX)
+    with pytest.raises(InputError) as info:
+        final_state(settings, Plan("builds", False, "server 7.14"))
+    assert info.value.name == "state"
+
+
+def test_builds_body_carries_extra_fields_and_commits_body_does_not():
+    settings = parse_settings(raw(duration="2s", matrix='{"a":"b"}'), CTX)
+    rich = payload.build(settings, "builds", "SUCCESSFUL", "d")
+    assert rich["buildNumber"] == "3" and rich["ref"] == "refs/heads/main" and rich["duration"] == 2000
+    assert rich["parent"] == "CI/build"
+    legacy = payload.build(settings, "commits", "SUCCESSFUL", "d")
+    assert set(legacy) == {"state", "key", "url", "name", "description"}
