@@ -1,0 +1,107 @@
+"""``build-status demo``: a small matrix workflow reporting to the embedded sandbox, end to end.
+
+Each job runs the action's entry point as the GitHub runner would (``INPUT_*`` variables, file commands,
+an event file): a first step posts INPROGRESS, a final ``if: always()`` step posts the job's outcome.  One
+job fails; its re-run (attempt 2) posts to the same key and turns the commit green.  After each round the
+commit's tally is read back from the sandbox's stats endpoint, the way Bitbucket counts it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+from pathlib import Path
+
+from . import http
+from .bitbucket import Bitbucket
+from .sandbox import Sandbox
+from .sandbox.runner import Job, run_step
+from .settings import Auth
+
+SHA = "c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ffe"
+TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's published demo token
+PROJECT, REPO = "DEMO", "app"
+#: (job id, matrix, outcome of the first attempt)
+JOBS = [
+    ("test", {"python": "3.11"}, "failure"),
+    ("test", {"python": "3.12"}, "success"),
+    ("lint", None, "success"),
+]
+COLOURS = {"SUCCESSFUL": "\033[32m", "FAILED": "\033[31m", "INPROGRESS": "\033[34m"}
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="build-status demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="sandbox port (default: any free port)")
+    parser.add_argument(
+        "--keep-open", action="store_true", help="keep the sandbox serving afterwards, to look at its page"
+    )
+    args = parser.parse_args(argv)
+    with Sandbox(port=args.port) as sandbox, tempfile.TemporaryDirectory(prefix="demo-") as tmp:
+        print(f"Sandbox Bitbucket at {sandbox.url} (overview page: {sandbox.url}/)")
+        print(f"Commit {SHA}, workflow 'CI', repository {PROJECT}/{REPO}\n")
+        failures = 0
+        print("Run 1, attempt 1: every job posts INPROGRESS, then its outcome")
+        for job_id, matrix, outcome in JOBS:
+            failures += _job(sandbox, Path(tmp), job_id, matrix, outcome, attempt="1")
+        _tally(sandbox)
+        print("\nRe-run of the failed job (attempt 2): same key, so it replaces the red result")
+        for job_id, matrix, outcome in JOBS:
+            if outcome == "failure":
+                failures += _job(sandbox, Path(tmp), job_id, matrix, "success", attempt="2")
+        green = _tally(sandbox)
+        if args.keep_open:
+            print(f"\nThe sandbox keeps serving at {sandbox.url}/ — press Ctrl+C to stop.")
+            with contextlib.suppress(KeyboardInterrupt):
+                sandbox.serve_forever()
+    if failures:
+        print(f"\n{failures} step(s) did not behave as expected.")
+        return 1
+    return 0 if green else 1
+
+
+def _job(sandbox: Sandbox, tmp: Path, job_id: str, matrix: dict | None, outcome: str, attempt: str) -> int:
+    job = Job(sha=SHA, job=job_id, matrix=matrix, run_attempt=attempt, status=outcome)
+    common = {
+        "bitbucket-url": sandbox.url,
+        "bitbucket-token": TOKEN,
+        "bitbucket-project": PROJECT,
+        "bitbucket-repo": REPO,
+    }
+    problems = 0
+    start = run_step(job, {**common, "state": "INPROGRESS"}, workdir=_fresh(tmp))
+    end = run_step(job, common, workdir=_fresh(tmp))  # the `if: always()` step: state from job.status
+    for step, expected in ((start, "INPROGRESS"), (end, None)):
+        if step.returncode != 0 or (expected and step.outputs.get("state") != expected):
+            problems += 1
+            print(step.stdout + step.stderr)
+    label = f"{job_id} ({', '.join(matrix.values())})" if matrix else job_id
+    print(
+        f"  {label:<16} key {end.outputs.get('key', '?')!r:<28} "
+        f"{_paint(start.outputs.get('state', '?'))} → {_paint(end.outputs.get('state', '?'))}"
+    )
+    return problems
+
+
+def _tally(sandbox: Sandbox) -> bool:
+    """Read the counts back through the stats endpoint; True when the commit is green."""
+    deadline = http.Deadline(10)
+    client = Bitbucket(http.build_session(deadline), deadline, sandbox.url, Auth("Bearer", TOKEN))
+    stats = client.stats(SHA)
+    counts = ", ".join(f"{value} {name}" for name, value in stats.items() if value)
+    red = stats.get("failed", 0) > 0
+    busy = stats.get("inProgress", 0) > 0
+    verdict = "red: a FAILED key fails the commit" if red else "in progress" if busy else "green"
+    print(f"  Bitbucket's tally for {SHA[:12]}: {counts} → {verdict}")
+    return not red and not busy and stats.get("successful", 0) == len(JOBS)
+
+
+def _fresh(tmp: Path) -> Path:
+    return Path(tempfile.mkdtemp(dir=tmp))
+
+
+def _paint(state: str) -> str:
+    colour = COLOURS.get(state) if sys.stdout.isatty() else None
+    return f"{colour}{state}\033[0m" if colour else state

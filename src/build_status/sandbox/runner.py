@@ -1,0 +1,221 @@
+"""Run the action's entry point the way the GitHub runner runs a Docker action's step.
+
+Used by the demo and the integration tests: every declared input arrives as ``INPUT_<NAME>`` (hyphens
+kept, ``""`` when unset, defaults evaluated from the run's contexts), ``GITHUB_*`` variables describe the
+run, the event payload is a file, and ``GITHUB_OUTPUT``/``GITHUB_STEP_SUMMARY``/``GITHUB_STATE``/
+``GITHUB_ENV``/``GITHUB_PATH`` are files that are read back after the step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..inputs import INPUTS
+
+ROOT = Path(__file__).resolve().parents[3]
+ENTRYPOINT = ROOT / "entrypoint.py"
+
+
+@dataclass
+class Job:
+    """What the runner knows about a job: the contexts that action.yml's defaults read."""
+
+    sha: str
+    workflow: str = "CI"
+    job: str = "build"
+    ref: str = "refs/heads/main"
+    event_name: str = "push"
+    event: dict[str, Any] = field(default_factory=dict)
+    matrix: dict[str, Any] | None = None
+    status: str = "success"
+    repository: str = "acme/app"
+    run_id: str = "4242"
+    run_number: str = "17"
+    run_attempt: str = "1"
+    server_url: str = "https://github.com"
+
+    def evaluate_default(self, name: str, expression: str) -> str:
+        """The value the runner gives an input's ``${{ }}`` default in this job."""
+        pull_request = self.event.get("pull_request") or {}
+        head = pull_request.get("head") or {}
+        known = {
+            "${{ github.event.pull_request.head.sha || github.sha }}": lambda: head.get("sha") or self.sha,
+            "${{ job.status }}": lambda: self.status,
+            "${{ toJSON(matrix) }}": lambda: json.dumps(self.matrix, indent=2) if self.matrix else "null",
+            "${{ github.run_number }}": lambda: self.run_number,
+            "${{ github.event.pull_request.head.ref && format('refs/heads/{0}', github.event.pull_request.head.ref)"
+            " || github.ref }}": lambda: f"refs/heads/{head['ref']}" if head.get("ref") else self.ref,
+        }
+        if "${{" not in expression:
+            return expression
+        if expression not in known:
+            raise KeyError(f"the runner emulation cannot evaluate {name}'s default {expression!r}")
+        return known[expression]()
+
+
+@dataclass
+class StepResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    state: dict[str, str]
+    files: dict[str, str]
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in (self.stdout + self.stderr).splitlines() if line.startswith("::error")]
+
+    @property
+    def all_text(self) -> str:
+        """Everything the step wrote anywhere (for secret scans)."""
+        return "\n".join([self.stdout, self.stderr, *self.files.values()])
+
+
+def parse_file_command(text: str) -> dict[str, str]:
+    """Read ``name=value`` and ``name<<DELIM`` … ``DELIM`` records."""
+    values: dict[str, str] = {}
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            body: list[str] = []
+            while i < len(lines) and lines[i] != delimiter:
+                body.append(lines[i])
+                i += 1
+            i += 1
+            values[name] = "\n".join(body)
+        else:
+            name, _, value = line.partition("=")
+            values[name] = value
+    return values
+
+
+def step_env(
+    job: Job, inputs: dict[str, str], workdir: Path, *, base_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a container step: ``INPUT_*`` for every declared input, plus ``GITHUB_*``."""
+    unknown = set(inputs) - {item.name for item in INPUTS}
+    if unknown:
+        raise KeyError(f"not inputs of action.yml: {sorted(unknown)}")
+    env = dict(base_env if base_env is not None else _clean_env())
+    for item in INPUTS:
+        if item.name in inputs:
+            value = inputs[item.name]
+        elif item.default is not None:
+            value = job.evaluate_default(item.name, item.default)
+        else:
+            value = ""
+        env[f"INPUT_{item.name.upper()}"] = value
+    commands = workdir / "file_commands"
+    commands.mkdir(parents=True, exist_ok=True)
+    event_path = workdir / "event.json"
+    event_path.write_text(json.dumps(job.event or {}), encoding="utf-8")
+    env.update(
+        {
+            "GITHUB_ACTIONS": "true",
+            "CI": "true",
+            "GITHUB_SHA": job.sha,
+            "GITHUB_REF": job.ref,
+            "GITHUB_HEAD_REF": ((job.event.get("pull_request") or {}).get("head") or {}).get("ref", "")
+            if job.event_name.startswith("pull_request")
+            else "",
+            "GITHUB_EVENT_NAME": job.event_name,
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_REPOSITORY": job.repository,
+            "GITHUB_SERVER_URL": job.server_url,
+            "GITHUB_WORKFLOW": job.workflow,
+            "GITHUB_JOB": job.job,
+            "GITHUB_RUN_ID": job.run_id,
+            "GITHUB_RUN_NUMBER": job.run_number,
+            "GITHUB_RUN_ATTEMPT": job.run_attempt,
+            "GITHUB_ACTOR": "octocat",
+            "RUNNER_OS": "Linux",
+            "HOME": str(workdir / "home"),
+        }
+    )
+    for name, file_name in (
+        ("GITHUB_OUTPUT", "set_output"),
+        ("GITHUB_STEP_SUMMARY", "step_summary"),
+        ("GITHUB_STATE", "save_state"),
+        ("GITHUB_ENV", "set_env"),
+        ("GITHUB_PATH", "add_path"),
+    ):
+        path = commands / file_name
+        path.touch()
+        env[name] = str(path)
+    return env
+
+
+def run_step(
+    job: Job,
+    inputs: dict[str, str],
+    *,
+    workdir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 120,
+    command: list[str] | None = None,
+) -> StepResult:
+    """Run one step of the action as a process and collect what it wrote."""
+    with tempfile.TemporaryDirectory(prefix="step-") as tmp:
+        where = Path(workdir or tmp)
+        env = step_env(job, inputs, where)
+        env.update(extra_env or {})
+        (where / "home").mkdir(exist_ok=True)
+        (where / "tmp").mkdir(exist_ok=True)
+        env["TMPDIR"] = str(where / "tmp")  # so files the step leaves behind are seen (and scanned)
+        before = _snapshot(where)
+        proc = subprocess.run(
+            command or default_command(),
+            env=env,
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        commands = where / "file_commands"
+        files = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in commands.iterdir()}
+        files.update({str(p): p.read_text(encoding="utf-8", errors="replace") for p in _snapshot(where) - before})
+        return StepResult(
+            returncode=proc.returncode,
+            stdout=proc.stdout,
+            stderr=proc.stderr,
+            outputs=parse_file_command(files.get("set_output", "")),
+            summary=files.get("step_summary", ""),
+            state=parse_file_command(files.get("save_state", "")),
+            files=files,
+        )
+
+
+def default_command() -> list[str]:
+    """``python entrypoint.py`` from a checkout, else the installed package."""
+    if ENTRYPOINT.is_file():
+        return [sys.executable, str(ENTRYPOINT)]
+    return [sys.executable, "-m", "build_status"]
+
+
+def _snapshot(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file() and p.parent.name != "file_commands"}
+
+
+def _clean_env() -> dict[str, str]:
+    """The machine's environment without anything that would make a step behave differently."""
+    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP", "PYTHONPATH", "VIRTUAL_ENV")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env

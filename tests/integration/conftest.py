@@ -1,0 +1,59 @@
+"""Integration tests: the entry point runs as a process, as the GitHub runner runs it, against the sandbox."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from build_status.sandbox import Sandbox
+from build_status.sandbox.runner import Job, StepResult, run_step
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+SHA2 = "89abcdef0123456789abcdef0123456789abcdef"
+TOKEN = "sandbox-token"
+REPO_TOKEN = "sandbox-repo-token"
+USER, PASSWORD = "sandbox", "sandbox-password"
+SECRETS = [TOKEN, REPO_TOKEN, PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()]
+
+
+@pytest.fixture(scope="session")
+def _sandbox():
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(_sandbox):
+    _sandbox.reset()
+    _sandbox.bitbucket.configure({"version": "9.2", "context_path": "", "repositories": None})
+    yield _sandbox
+    _sandbox.reset()
+
+
+def assert_no_secret(result: StepResult, secrets=SECRETS) -> None:
+    """No secret anywhere the step wrote, except the ::add-mask:: lines that mask them."""
+    for name, text in {"stdout": result.stdout, "stderr": result.stderr, **result.files}.items():
+        for line in text.splitlines():
+            if line.startswith("::add-mask::"):
+                continue
+            for secret in secrets:
+                assert secret not in line, f"a secret leaked into {name}: {line!r}"
+
+
+@pytest.fixture
+def step(sandbox, tmp_path):
+    """Run one step: ``step(inputs, job=Job(...), extra_env=...)``; checks no secret leaked."""
+    counter = iter(range(1000))
+
+    def run(inputs: dict, *, job: Job | None = None, extra_env: dict | None = None, timeout: float = 60):
+        workdir = tmp_path / f"step{next(counter)}"
+        workdir.mkdir()
+        merged = {"bitbucket-url": sandbox.url, "bitbucket-token": TOKEN, **inputs}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        result = run_step(job or Job(sha=SHA), merged, workdir=workdir, extra_env=extra_env, timeout=timeout)
+        assert_no_secret(result)
+        assert "Traceback" not in result.stderr + result.stdout
+        return result
+
+    return run
