@@ -1,0 +1,145 @@
+"""Every request shape the code can send is accepted by Prism serving Atlassian's published contract,
+and a deliberately wrong one is rejected (so the check can fail)."""
+
+from __future__ import annotations
+
+import pytest
+
+from build_status import http, payload
+from build_status.bitbucket import Bitbucket
+from build_status.context import Context
+from build_status.errors import RemoteError
+from build_status.inputs import read_raw
+from build_status.sandbox.runner import Job, run_step
+from build_status.settings import Auth, parse_settings
+
+SHA = "e00cf62997a027bbf785614a93e2e55bb331d268"
+CTX = Context(
+    actions=True,
+    workflow="CI",
+    job="test",
+    run_number="12",
+    run_attempt="1",
+    sha=SHA,
+    server_url="https://github.com",
+    repository="acme/app",
+    run_id="77",
+    ref="refs/heads/main",
+)
+AUTHS = {"bearer": Auth("Bearer", "token-123"), "basic": Auth("Basic", "password-123", "user")}
+REPO = {"bitbucket-project": "PRJ", "bitbucket-repo": "app"}
+
+
+def client(prism_url, auth="bearer"):
+    deadline = http.Deadline(20)
+    return Bitbucket(http.build_session(deadline), deadline, prism_url, AUTHS[auth])
+
+
+def settings_for(prism_url, **changes):
+    raw = read_raw({}, {}, CTX)
+    raw.update(
+        {
+            "bitbucket-url": prism_url,
+            "bitbucket-token": "token-123",
+            "matrix": '{"python":"3.12"}',
+            "duration": "95s",
+            "state": "SUCCESSFUL",
+            **changes,
+        }
+    )
+    return parse_settings(raw, CTX)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+@pytest.mark.parametrize("state", ["SUCCESSFUL", "FAILED", "INPROGRESS"])
+def test_commit_only_post_shapes_are_accepted(prism_url, auth, state):
+    settings = settings_for(prism_url, description="x" * 255)
+    body = payload.build(settings, payload.COMMITS, state, settings.description)
+    payload.validate(body, payload.COMMITS)
+    api = client(prism_url, auth)
+    api.post(api.commits_url(SHA), body, what="posting", api=payload.COMMITS)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+@pytest.mark.parametrize("state", ["SUCCESSFUL", "FAILED", "INPROGRESS", "CANCELLED", "UNKNOWN"])
+def test_repository_scoped_post_shapes_are_accepted(prism_url, auth, state):
+    settings = settings_for(prism_url, **REPO, ref="refs/heads/feature/x", description="d" * 600)
+    body = payload.build(settings, payload.BUILDS, state, settings.description)
+    payload.validate(body, payload.BUILDS)
+    assert {"buildNumber", "ref", "parent", "duration"} <= set(body)
+    api = client(prism_url, auth)
+    api.post(api.builds_url("PRJ", "app", SHA), body, what="posting", api=payload.BUILDS)
+
+
+@pytest.mark.contract
+def test_capabilities_and_reads_are_understood(prism_url):
+    api = client(prism_url)
+    caps = api.capabilities()
+    assert caps.builds  # the contract's example answer lists richBuildStatus
+    assert isinstance(api.stats(SHA), dict)
+    assert isinstance(api.statuses(SHA), list)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"state": "BROKEN", "key": "k", "url": "https://x"},
+        {"state": "SUCCESSFUL", "key": "k"},
+        {"state": "SUCCESSFUL", "key": "k" * 256, "url": "https://x"},
+    ],
+    ids=["bad-state", "missing-url", "key-too-long"],
+)
+def test_a_wrong_shape_is_rejected_so_the_check_can_fail(prism_url, body):
+    api = client(prism_url)
+    with pytest.raises(RemoteError) as info:
+        api.post(api.commits_url(SHA), body, what="posting", api=payload.COMMITS)
+    assert info.value.status in (400, 422)
+
+
+@pytest.mark.contract
+def test_wrong_ref_is_rejected_on_the_builds_endpoint(prism_url):
+    api = client(prism_url)
+    with pytest.raises(RemoteError) as info:
+        api.post(
+            api.builds_url("PRJ", "app", SHA),
+            {"state": "SUCCESSFUL", "key": "k", "url": "https://x", "ref": "heads/main"},
+            what="posting",
+            api=payload.BUILDS,
+        )
+    assert info.value.status in (400, 422)
+
+
+@pytest.mark.contract
+def test_missing_credentials_are_rejected(prism_url):
+    deadline = http.Deadline(10)
+    session = http.build_session(deadline)
+    response = http.request(
+        session,
+        deadline,
+        "POST",
+        f"{prism_url}/rest/build-status/1.0/commits/{SHA}",
+        json={"state": "SUCCESSFUL", "key": "k", "url": "https://x"},
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {"state": "INPROGRESS"},
+        {"bitbucket-api": "commits", **REPO},
+        {**REPO},
+        {"bitbucket-api": "builds", "state": "FAILED", **REPO},
+        {"bitbucket-token": "", "bitbucket-username": "user", "bitbucket-password": "pw-123", **REPO},
+    ],
+    ids=["commits-inprogress", "forced-commits", "auto-builds", "forced-builds", "basic-auto"],
+)
+def test_the_entrypoint_end_to_end_against_the_contract(prism_url, tmp_path, inputs):
+    job = Job(sha=SHA, workflow="CI", job="test", matrix={"python": "3.12"})
+    result = run_step(job, {"bitbucket-url": prism_url, "bitbucket-token": "token-123", **inputs}, workdir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.outputs["result"] == "posted"
