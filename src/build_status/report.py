@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import http, naming, payload
 from .bitbucket import BUILDS, COMMITS, Bitbucket, Capabilities
@@ -103,48 +103,59 @@ def run(settings: Settings, context: Context, console: Console) -> int:
         client = Bitbucket(session, deadline, settings.base_url, settings.auth)
         if settings.dry_run:
             return _dry_run(settings, context, console, client, plan)
+        progress = Progress(plan)
         try:
             with deadline.enforced():
-                return _post_all(settings, context, console, client, plan)
+                _post_all(settings, context, console, client, progress)
+        except DeadlineExceeded as exc:
+            progress.give_up(settings.commits, _explain(exc, "talking to Bitbucket"))
         finally:
             session.close()
+    return _finish(settings, console, progress)
 
 
-def _post_all(settings: Settings, context: Context, console: Console, client: Bitbucket, plan: Plan | None) -> int:
+@dataclass
+class Progress:
+    """What has been decided and posted so far (kept when the deadline cuts a run short)."""
+
+    plan: Plan | None
+    state: str = ""
+    body: dict | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def give_up(self, commits: tuple[str, ...], message: str) -> None:
+        done = {outcome.sha for outcome in self.outcomes}
+        self.outcomes.extend(Outcome(sha, False, message) for sha in commits if sha not in done)
+
+
+def _post_all(settings: Settings, context: Context, console: Console, client: Bitbucket, progress: Progress) -> None:
     try:
-        if plan is None:
-            plan = ask_plan(settings, client)
+        if progress.plan is None:
+            progress.plan = ask_plan(settings, client)
     except RemoteError as exc:
-        return _finish(
-            settings, console, None, "", [Outcome(sha, False, _explain(exc, "")) for sha in settings.commits]
-        )
-    state = final_state(settings, plan)
-    body = body_for(settings, context, plan, state)
+        progress.give_up(settings.commits, _explain(exc, "asking for the build capabilities"))
+        return
+    plan = progress.plan
+    state = progress.state = final_state(settings, plan)
+    body = progress.body = body_for(settings, context, plan, state)
     if state != settings.state:
         console.info(f"{settings.state} is not known to this server; posting {state} instead.")
     console.info(
         f"Posting {state} as '{body['key']}' to {len(settings.commits)} commit(s) on {settings.base_url} "
         f"({ENDPOINT_LABEL[plan.api]}: {plan.why})."
     )
-    outcomes: list[Outcome] = []
     for sha in settings.commits:
-        what = f"posting {state} to {sha[:12]}"
+        what = f"posting {state}"
         try:
             client.post(target_url(client, settings, plan, sha), body, what=what, api=plan.api)
+        except DeadlineExceeded as exc:
+            progress.give_up(settings.commits, _explain(exc, what))
+            return
         except RemoteError as exc:
-            outcomes.append(Outcome(sha, False, _explain(exc, what)))
-            if isinstance(exc, DeadlineExceeded):
-                outcomes.extend(Outcome(s, False, "not posted: the deadline had passed") for s in _rest(settings, sha))
-                break
+            progress.outcomes.append(Outcome(sha, False, exc.message))
             continue
-        outcomes.append(Outcome(sha, True))
+        progress.outcomes.append(Outcome(sha, True))
         console.info(f"✓ {sha} {state}")
-    return _finish(settings, console, plan, state, outcomes, body)
-
-
-def _rest(settings: Settings, sha: str) -> list[str]:
-    index = settings.commits.index(sha)
-    return list(settings.commits[index + 1 :])
 
 
 def _explain(exc: RemoteError, what: str) -> str:
@@ -153,24 +164,20 @@ def _explain(exc: RemoteError, what: str) -> str:
     return exc.message
 
 
-def _finish(
-    settings: Settings,
-    console: Console,
-    plan: Plan | None,
-    state: str,
-    outcomes: list[Outcome],
-    body: dict | None = None,
-) -> int:
-    failed = [o for o in outcomes if not o.ok]
-    for outcome in failed:
-        text = f"Build status for {outcome.sha} was not posted. {outcome.message}"
+def _finish(settings: Settings, console: Console, progress: Progress) -> int:
+    failed: dict[str, list[str]] = {}
+    for outcome in progress.outcomes:
+        if not outcome.ok:
+            failed.setdefault(outcome.message, []).append(outcome.sha)
+    for message, shas in failed.items():  # one annotation per distinct failure
+        which = shas[0] if len(shas) == 1 else f"{len(shas)} commits ({', '.join(s[:12] for s in shas)})"
+        text = f"Build status for {which} was not posted. {message}"
         if settings.fail_on_error:
             console.error(text, title="Bitbucket build status")
         else:
             console.warning(text + " (fail-on-error is false)", title="Bitbucket build status")
-    result = "failed" if failed else "posted"
-    _outputs(console, settings, plan, state, result)
-    _summary(console, settings, plan, state, outcomes, body)
+    _outputs(console, settings, progress.plan, progress.state, "failed" if failed else "posted")
+    _summary(console, settings, progress.plan, progress.state, progress.outcomes)
     return EXIT_REMOTE if failed and settings.fail_on_error else EXIT_OK
 
 
@@ -190,7 +197,6 @@ def _summary(
     plan: Plan | None,
     state: str,
     outcomes: list[Outcome],
-    body: dict | None,
     label: str = "posted",
 ) -> None:
     where = ENDPOINT_LABEL[plan.api] if plan else "no endpoint reached"
@@ -243,5 +249,5 @@ def _dry_run(settings: Settings, context: Context, console: Console, client: Bit
         console.endgroup()
     console.info(f"dry-run: nothing was sent ({len(settings.commits)} request(s) shown).")
     _outputs(console, settings, plan, state, "dry-run")
-    _summary(console, settings, plan, state, [Outcome(sha, True) for sha in settings.commits], body, "dry run")
+    _summary(console, settings, plan, state, [Outcome(sha, True) for sha in settings.commits], "dry run")
     return EXIT_OK

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from build_status.sandbox.runner import Job
@@ -246,3 +248,23 @@ def test_hostile_text_cannot_inject_workflow_commands(sandbox, step):
         assert not line.startswith(("::set-output", "::stop-commands")), line
         if line.startswith("::add-mask::"):
             assert line == "::add-mask::sandbox-token"
+
+
+def test_a_server_that_never_answers_is_bounded_by_the_timeout(sandbox, step):
+    sandbox.add_fault(action="hang", times=None, delay=30, method="POST")
+    started = time.monotonic()
+    result = step({"state": "SUCCESSFUL", "timeout": "2"})
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert elapsed < 2 + 3  # the deadline plus the interpreter's start-up, never the server's 30 s
+    (line,) = result.error_lines
+    assert "timed out" in line or "deadline" in line
+
+
+def test_the_same_failure_on_several_commits_is_one_error_line(sandbox, step):
+    sandbox.add_fault(status=403, times=None, method="POST", body={"errors": [{"message": "No permission"}]})
+    result = step({"commit": f"{SHA} {SHA2}", "state": "SUCCESSFUL"})
+    assert result.returncode == 1
+    (line,) = result.error_lines
+    assert "2 commits" in line and "No permission" in line and "lack permission" in line
+    assert result.summary.count("**not posted**") == 2
