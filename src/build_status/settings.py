@@ -203,7 +203,7 @@ def parse_ca_cert(value: str) -> str:
         try:
             with open(text, encoding="utf-8", errors="replace") as handle:
                 pem = handle.read()
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL byte in the path
             raise InputError(
                 "ca-cert", f"no readable file at '{_show(text)}'; give a path to a PEM file or the PEM text itself."
             ) from None
