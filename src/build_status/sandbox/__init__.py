@@ -1,0 +1,63 @@
+"""An embedded local emulation of Bitbucket's build-status REST API (and, later, other services).
+
+::
+
+    from build_status.sandbox import Sandbox
+
+    with Sandbox() as sandbox:           # 127.0.0.1, a free port
+        ...                               # point the client at sandbox.url
+        sandbox.bitbucket.statuses(sha)   # what was posted
+
+Also served: an overview page at ``/``, the JSON state at ``/_sandbox/state``, the request log at
+``/_sandbox/requests``, faults at ``/_sandbox/faults``.  ``build-status sandbox`` runs it from the command
+line (:func:`build_status.sandbox.command.run`).
+
+Names are imported on first use, so ``import build_status.sandbox`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bitbucket import BitbucketConfig, BitbucketEmulation
+    from .emulation import Emulation
+    from .faults import FaultRule, Faults
+    from .messages import Request, Response
+    from .server import Sandbox
+
+__all__ = [
+    "BitbucketConfig",
+    "BitbucketEmulation",
+    "Emulation",
+    "FaultRule",
+    "Faults",
+    "Request",
+    "Response",
+    "Sandbox",
+]
+
+_WHERE = {
+    "BitbucketConfig": "bitbucket",
+    "BitbucketEmulation": "bitbucket",
+    "Emulation": "emulation",
+    "FaultRule": "faults",
+    "Faults": "faults",
+    "Request": "messages",
+    "Response": "messages",
+    "Sandbox": "server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,172 @@
+"""``build-status sandbox``: run the sandbox in the foreground until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import signal
+import sys
+import threading
+from typing import TextIO
+
+from .bitbucket import TOKEN_KINDS, BitbucketConfig, parse_version
+from .server import Sandbox
+
+DEFAULT_PORT = 7990
+
+
+def _user(text: str) -> tuple[str, str]:
+    name, colon, password = text.partition(":")
+    if not colon or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME:PASSWORD, not {text!r}")
+    return name, password
+
+
+def _token(text: str) -> tuple[str, str]:
+    token, colon, kind = text.rpartition(":")
+    if colon and kind in TOKEN_KINDS and token:
+        return token, kind
+    if not text:
+        raise argparse.ArgumentTypeError("a token must not be empty")
+    return text, "personal"
+
+
+def _version(text: str) -> str:
+    try:
+        parse_version(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return value
+
+
+def _burst(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build-status sandbox",
+        description="Serve a local emulation of Bitbucket's build-status REST API (with an overview page).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free port)"
+    )
+    parser.add_argument("--context-path", default="", help="Bitbucket context path, e.g. /stash (default: none)")
+    parser.add_argument(
+        "--bitbucket-version", type=_version, default="9.2", help="Bitbucket version to emulate (default: 9.2)"
+    )
+    parser.add_argument(
+        "--rate-limit", type=_positive, metavar="RATE", help="per-credential token bucket refill, requests/s"
+    )
+    parser.add_argument("--burst", type=_burst, metavar="N", help="token bucket size (default: 60; needs --rate-limit)")
+    parser.add_argument(
+        "--user",
+        type=_user,
+        action="append",
+        metavar="NAME:PASSWORD",
+        help="a user (repeatable; replaces the default user sandbox:sandbox-password)",
+    )
+    parser.add_argument(
+        "--token",
+        type=_token,
+        action="append",
+        metavar="TOKEN[:http-access]",
+        help="an access token, personal unless :http-access (repeatable; replaces the default tokens)",
+    )
+    return parser
+
+
+def _announce(sandbox: Sandbox, config: BitbucketConfig, custom_users: bool, custom_tokens: bool, out: TextIO) -> None:
+    print(f"Sandbox listening on {sandbox.url}", file=out, flush=True)
+    lines = [
+        f"Bitbucket {config.version} base URL: {sandbox.bitbucket_url}",
+        f"Overview page: {sandbox.url}/   JSON state: {sandbox.url}/_sandbox/state",
+    ]
+    if custom_users:
+        lines.append(f"Users: {', '.join(sorted(config.users))}")
+    else:
+        lines.append("User: sandbox / password sandbox-password")
+    if custom_tokens:
+        kinds = list(config.tokens.values())
+        lines.append(f"Tokens: {kinds.count('personal')} personal, {kinds.count('http-access')} HTTP access")
+    else:
+        lines.append("Tokens: sandbox-token (personal; Bearer, or Basic password of user sandbox),")
+        lines.append("        sandbox-repo-token (repository HTTP access token; Bearer only)")
+    lines.append("Stop with Ctrl+C.")
+    print("\n".join(lines), file=out, flush=True)
+
+
+def run(argv: list[str], out: TextIO | None = None) -> int:
+    """Run ``build-status sandbox`` with ``argv`` (the arguments after ``sandbox``); the exit code."""
+    out = out or sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.burst is not None and args.rate_limit is None:
+        parser.print_usage(sys.stderr)
+        print("build-status sandbox: error: --burst needs --rate-limit", file=sys.stderr)
+        return 2
+    fields: dict = {"context_path": args.context_path, "version": args.bitbucket_version}
+    if args.user:
+        fields["users"] = dict(args.user)
+    if args.token:
+        fields["tokens"] = dict(args.token)
+    try:
+        config = BitbucketConfig(**fields)
+        sandbox = Sandbox(args.host, args.port, bitbucket=config, rate=args.rate_limit, burst=args.burst)
+    except (OSError, ValueError) as exc:
+        print(f"build-status sandbox: error: {exc}", file=sys.stderr)
+        return 1
+
+    stop = threading.Event()
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+        except ValueError:  # not the main thread: the caller stops us some other way
+            break
+    try:
+        sandbox.start()
+        _announce(sandbox, config, bool(args.user), bool(args.token), out)
+        if not _is_loopback(sandbox.host):
+            print(
+                f"Warning: bound to {sandbox.host}, not loopback: anyone who can reach it can read and change it.",
+                file=sys.stderr,
+                flush=True,
+            )
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print("Sandbox stopped.", file=out, flush=True)
+    return 0

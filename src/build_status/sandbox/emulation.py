@@ -1,0 +1,56 @@
+"""The plug-in interface: each emulated service (Bitbucket, later Coveralls, webapp.io) is an Emulation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from .messages import Request, Response
+
+Handler = Callable[[Request], Response]
+Route = tuple[str, "re.Pattern[str]", Handler]
+
+
+def route(method: str, pattern: str, handler: Handler) -> Route:
+    """A route: ``method`` (upper-case), a regex matched against the whole path, the handler."""
+    return (method.upper(), re.compile(pattern), handler)
+
+
+class Emulation:
+    """Base class of an emulated service plugged into a :class:`~build_status.sandbox.Sandbox`.
+
+    Subclasses set :attr:`name` (used in the JSON view and in ``/_sandbox/config/<name>``) and
+    :attr:`title`, and override the methods below.  Handlers run on the server's threads, so an
+    emulation keeps its state behind a lock.
+    """
+
+    name: str = "emulation"
+    title: str = ""
+
+    def routes(self) -> list[Route]:
+        """``(method, compiled regex matched with fullmatch against the path, handler)`` triples.
+
+        Called for every request, so return a cached list.  The regex's named groups are given to
+        the handler as ``request.params``.
+        """
+        return []
+
+    def reset(self) -> None:
+        """Forget everything stored (configuration stays)."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-able view of the stored state for ``GET /_sandbox/state`` (no secrets)."""
+        return {}
+
+    def html(self) -> str:
+        """An HTML fragment for the overview page; everything user-supplied must be escaped."""
+        return ""
+
+    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply a run-time configuration change (``POST /_sandbox/config/<name>``) and return the
+        public configuration.  Raise ``ValueError`` for a bad change.  The default has no settings."""
+        raise NotImplementedError(f"the {self.name} emulation has no run-time configuration")
+
+    def public_config(self) -> dict[str, Any]:
+        """The configuration as shown by ``GET /_sandbox/config/<name>`` (no secrets)."""
+        return {}

@@ -1,0 +1,228 @@
+"""Faults injected before an emulation sees a request: queued rules and a rate limit.
+
+A rule answers the next ``times`` matching requests with a chosen status (optionally after a delay),
+closes the connection without an answer, or holds it open.  A faulted request never reaches the
+emulation, so it changes no stored state.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .messages import Outcome, Request, Response, error_body
+from .ratelimit import RateLimiter
+
+#: Every delay or hang ends after this many seconds at the latest (and when the sandbox stops).
+MAX_DELAY = 60.0
+
+ACTIONS = ("respond", "close", "hang")
+RULE_FIELDS = ("status", "times", "path", "method", "retry_after", "body", "delay", "action")
+
+RATE_LIMITED_MESSAGE = "Too many requests. You have been rate limited; retry after the time in Retry-After."
+RATE_LIMITED_EXCEPTION = "com.atlassian.bitbucket.throttle.ThrottledException"
+
+
+@dataclass
+class FaultRule:
+    """One queued fault.  ``times=None`` means it never gets used up.
+
+    ``path`` is a regular expression searched for in the request path; ``method`` is compared
+    case-insensitively.  ``body`` None means a Bitbucket-style error document for status >= 400.
+    """
+
+    status: int = 503
+    times: Optional[int] = 1
+    path: Optional[str] = None
+    method: Optional[str] = None
+    retry_after: Optional[str] = None
+    body: Any = None
+    delay: float = 0.0
+    action: str = "respond"
+    hits: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {self.action!r}")
+        if isinstance(self.status, bool) or not isinstance(self.status, int) or not 100 <= self.status <= 599:
+            raise ValueError(f"status must be an HTTP status code (100-599), not {self.status!r}")
+        if self.times is not None and (
+            isinstance(self.times, bool) or not isinstance(self.times, int) or self.times < 1
+        ):
+            raise ValueError(f"times must be a whole number of at least 1 (or null for always), not {self.times!r}")
+        if self.path is not None:
+            if not isinstance(self.path, str):
+                raise ValueError(f"path must be a regular expression, not {self.path!r}")
+            try:
+                self._path_re = re.compile(self.path)
+            except re.error as exc:
+                raise ValueError(f"path is not a valid regular expression: {exc}") from None
+        else:
+            self._path_re = None
+        if self.method is not None:
+            if not isinstance(self.method, str):
+                raise ValueError(f"method must be a string, not {self.method!r}")
+            self.method = self.method.upper()
+        if self.retry_after is not None:
+            if isinstance(self.retry_after, bool) or not isinstance(self.retry_after, (str, int)):
+                raise ValueError(f"retry_after must be a header value, not {self.retry_after!r}")
+            self.retry_after = str(self.retry_after)
+        if self.delay is None:
+            self.delay = 0.0
+        if (
+            isinstance(self.delay, bool)
+            or not isinstance(self.delay, (int, float))
+            or not math.isfinite(self.delay)
+            or self.delay < 0
+        ):
+            raise ValueError(f"delay must be a number of seconds >= 0, not {self.delay!r}")
+        self.delay = min(float(self.delay), MAX_DELAY)
+
+    @classmethod
+    def from_json(cls, data: object) -> FaultRule:
+        if not isinstance(data, dict):
+            raise ValueError(f"a fault rule must be a JSON object, not {data!r}")
+        unknown = sorted(set(data) - set(RULE_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown fault rule field(s): {', '.join(unknown)}; known: {', '.join(RULE_FIELDS)}")
+        return cls(**data)
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method != method.upper():
+            return False
+        return self._path_re is None or self._path_re.search(path) is not None
+
+    def outcome(self) -> Outcome:
+        if self.action != "respond":
+            return Outcome(None, self.action, self.delay, fault=self.action)
+        headers = {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = self.retry_after
+        body = self.body
+        if body is None and self.status >= 400:
+            body = error_body(f"Sandbox fault: HTTP {self.status}.", None, None)
+        return Outcome(Response(self.status, body, headers), "respond", self.delay, fault="respond")
+
+    def to_json(self) -> dict:
+        data = {name: getattr(self, name) for name in RULE_FIELDS}
+        if isinstance(data["body"], bytes):
+            data["body"] = data["body"].decode("utf-8", errors="replace")
+        data["hits"] = self.hits
+        return data
+
+
+class Faults:
+    """The fault rules (a queue, first match wins) and the optional rate limit, behind one lock."""
+
+    def __init__(self, rate: float | None = None, burst: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._initial = (rate, burst)
+        self._limiter: RateLimiter | None = None
+        self.set_rate_limit(rate, burst)
+
+    # -- rules ---------------------------------------------------------------------------------
+    def add(self, rule: FaultRule | None = None, **fields: Any) -> FaultRule:
+        """Queue a rule (a :class:`FaultRule`, or its fields as keywords) and return it."""
+        if rule is None:
+            rule = FaultRule(**fields)
+        elif fields:
+            raise TypeError("give either a FaultRule or its fields, not both")
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def rules(self) -> list[dict]:
+        with self._lock:
+            return [rule.to_json() for rule in self._rules]
+
+    def clear(self) -> None:
+        """No rules and no rate limit."""
+        with self._lock:
+            self._rules.clear()
+            self._limiter = None
+
+    def reset(self) -> None:
+        """No rules, and the rate limit given at construction again (with full buckets)."""
+        with self._lock:
+            self._rules.clear()
+        self.set_rate_limit(*self._initial)
+
+    # -- rate limit ----------------------------------------------------------------------------
+    def set_rate_limit(self, rate: float | None, burst: int | None = None) -> None:
+        """Limit each credential to ``burst`` requests at once, refilled at ``rate`` per second;
+        ``rate=None`` turns the limit off.  Buckets start full."""
+        if rate is None:
+            if burst is not None:
+                raise ValueError("burst needs a rate")
+            limiter = None
+        else:
+            limiter = RateLimiter(rate, burst)
+        with self._lock:
+            self._limiter = limiter
+
+    @property
+    def rate_limit(self) -> dict | None:
+        limiter = self._limiter
+        return None if limiter is None else limiter.to_json()
+
+    # -- checking a request --------------------------------------------------------------------
+    def check(self, request: Request) -> Outcome | None:
+        """The fault for this request (consuming it), or None to let the emulation answer."""
+        with self._lock:
+            for index, rule in enumerate(self._rules):
+                if rule.matches(request.method, request.path):
+                    rule.hits += 1
+                    if rule.times is not None and rule.hits >= rule.times:
+                        del self._rules[index]
+                    return rule.outcome()
+            limiter = self._limiter
+        if limiter is None:
+            return None
+        wait = limiter.acquire(request.headers.get("Authorization") or "anonymous")
+        if wait <= 0:
+            return None
+        response = Response(
+            429,
+            error_body(RATE_LIMITED_MESSAGE, None, RATE_LIMITED_EXCEPTION),
+            {"Retry-After": RateLimiter.retry_after(wait)},
+        )
+        return Outcome(response, fault="rate-limit")
+
+    # -- JSON admin ----------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {"rules": self.rules(), "rate_limit": self.rate_limit}
+
+    def configure(self, data: object) -> None:
+        """Apply ``POST /_sandbox/faults``: a rule object, a list of rules, or an object with any of
+        ``rules`` (list), ``rate`` and ``burst`` (``"rate": null`` turns the limit off).  All or nothing."""
+        rules: list[FaultRule] = []
+        rate_change: tuple[Any, Any] | None = None
+        if isinstance(data, list):
+            rules = [FaultRule.from_json(item) for item in data]
+        elif isinstance(data, dict):
+            if "rules" in data or "rate" in data or "burst" in data:
+                unknown = sorted(set(data) - {"rules", "rate", "burst"})
+                if unknown:
+                    raise ValueError(f"unknown field(s): {', '.join(unknown)}; expected rules, rate, burst")
+                raw_rules = data.get("rules", [])
+                if not isinstance(raw_rules, list):
+                    raise ValueError("rules must be a list of fault rules")
+                rules = [FaultRule.from_json(item) for item in raw_rules]
+                if "rate" in data or "burst" in data:
+                    rate_change = (data.get("rate"), data.get("burst"))
+                    if rate_change[0] is not None:
+                        RateLimiter(*rate_change)  # validate before changing anything
+                    elif rate_change[1] is not None:
+                        raise ValueError("burst needs a rate")
+            else:
+                rules = [FaultRule.from_json(data)]
+        else:
+            raise ValueError("expected a fault rule object, a list of rules, or {rules, rate, burst}")
+        for rule in rules:
+            self.add(rule)
+        if rate_change is not None:
+            self.set_rate_limit(*rate_change)

@@ -1,0 +1,133 @@
+"""Fault rules: answer N times with a status, Retry-After, close, hang, delay; all bounded."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from sandbox_helpers import SHA, Client, builds_path, legacy_path, status
+
+from build_status.sandbox import FaultRule, Sandbox
+from build_status.sandbox.faults import MAX_DELAY
+
+
+def test_status_n_times_then_normal(sandbox, client):
+    sandbox.add_fault(status=503, times=2, retry_after="1")
+    for _ in range(2):
+        response = client.post(legacy_path(), json=status())
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+        assert response.json()["errors"][0]["message"]
+        assert sandbox.bitbucket.statuses(SHA) == []  # a faulted request changes nothing
+    assert client.post(legacy_path(), json=status()).status_code == 204
+    assert len(sandbox.bitbucket.statuses(SHA)) == 1
+    assert sandbox.faults.rules() == []
+    log = sandbox.requests()
+    assert [(entry["status"], entry["fault"]) for entry in log] == [(503, "respond"), (503, "respond"), (204, None)]
+
+
+def test_rule_matches_path_and_method(sandbox, client):
+    sandbox.add_fault(status=500, times=None, path=r"/builds$", method="post", body="boom")
+    response = client.post(builds_path(), json=status())
+    assert (response.status_code, response.text) == (500, "boom")
+    assert client.get(builds_path(), params={"key": "x"}).status_code == 404  # GET not faulted
+    assert client.post(legacy_path(), json=status()).status_code == 204  # other path not faulted
+    assert client.post(builds_path(), json=status()).status_code == 500  # times=None: never used up
+    assert sandbox.faults.rules()[0]["hits"] == 2
+
+
+def test_rules_are_a_queue(sandbox, client):
+    sandbox.add_fault(status=429, retry_after="2")
+    sandbox.add_fault(status=502, body={"custom": True})
+    first = client.post(legacy_path(), json=status())
+    second = client.post(legacy_path(), json=status())
+    assert (first.status_code, first.headers["Retry-After"]) == (429, "2")
+    assert (second.status_code, second.json()) == (502, {"custom": True})
+    assert client.post(legacy_path(), json=status()).status_code == 204
+
+
+def test_faults_over_http(sandbox, client):
+    response = client.post("/_sandbox/faults", json={"status": 503, "times": 1, "retry_after": 3})
+    assert response.status_code == 200
+    assert response.json()["rules"][0]["retry_after"] == "3"
+    client.post("/_sandbox/faults", json=[{"status": 500}, {"action": "close", "method": "GET"}])
+    assert len(client.get("/_sandbox/faults").json()["rules"]) == 3
+    assert client.delete("/_sandbox/faults").status_code == 204
+    assert client.get("/_sandbox/faults").json() == {"rules": [], "rate_limit": None}
+    assert client.post(legacy_path(), json=status()).status_code == 204
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": 99},
+        {"status": 503, "times": 0},
+        {"action": "explode"},
+        {"delay": -1},
+        {"path": "("},
+        {"status": 503, "colour": "red"},
+        {"rules": {}},
+        {"rate": 0},
+        {"rate": 5, "burst": 0},
+        {"burst": 5},
+        "text",
+    ],
+)
+def test_bad_fault_requests(sandbox, client, body):
+    response = client.post("/_sandbox/faults", json=body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"]
+    assert sandbox.faults.to_json() == {"rules": [], "rate_limit": None}
+
+
+def test_close_answers_nothing(sandbox, client):
+    sandbox.add_fault(action="close")
+    with pytest.raises(requests.ConnectionError):
+        client.post(legacy_path(), json=status())
+    assert sandbox.bitbucket.statuses(SHA) == []
+    assert client.post(legacy_path(), json=status()).status_code == 204
+    assert [(entry["status"], entry["fault"]) for entry in sandbox.requests()] == [(None, "close"), (204, None)]
+
+
+def test_hang_ends_after_its_delay(sandbox, client):
+    sandbox.add_fault(action="hang", delay=0.2)
+    started = time.monotonic()
+    with pytest.raises(requests.ConnectionError):
+        client.post(legacy_path(), json=status())
+    assert 0.15 <= time.monotonic() - started < 4
+    assert sandbox.bitbucket.statuses(SHA) == []
+    assert sandbox.requests()[0]["fault"] == "hang"
+
+
+def test_hang_is_ended_by_stop():
+    sandbox = Sandbox().start()
+    try:
+        sandbox.add_fault(action="hang")  # bounded only by MAX_DELAY and stop()
+        with pytest.raises(requests.ReadTimeout):
+            Client(sandbox.url).get(legacy_path(), timeout=0.2)
+    finally:
+        started = time.monotonic()
+        sandbox.stop()
+        assert time.monotonic() - started < 2
+
+
+def test_delay_then_respond(sandbox, client):
+    sandbox.add_fault(status=504, delay=0.2)
+    started = time.monotonic()
+    response = client.get("/rest/api/latest/build/capabilities")
+    assert response.status_code == 504
+    assert time.monotonic() - started >= 0.15
+
+
+def test_delays_are_capped():
+    assert FaultRule(delay=3600).delay == MAX_DELAY
+    assert FaultRule(action="hang").delay == 0.0
+
+
+def test_admin_calls_are_never_faulted(sandbox, client):
+    sandbox.add_fault(status=500, times=None)
+    assert client.get("/_sandbox/state").status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.post("/_sandbox/reset").status_code == 204
+    assert client.get("/rest/api/latest/build/capabilities").status_code == 200
