@@ -7,25 +7,14 @@ import pytest
 
 from build_status import http, payload
 from build_status.bitbucket import Bitbucket
-from build_status.context import Context
 from build_status.errors import RemoteError
-from build_status.inputs import read_raw
 from build_status.sandbox.runner import Job, run_step
 from build_status.settings import Auth, parse_settings
 
+from ..factories import context, raw_inputs
+
 SHA = "e00cf62997a027bbf785614a93e2e55bb331d268"
-CTX = Context(
-    actions=True,
-    workflow="CI",
-    job="test",
-    run_number="12",
-    run_attempt="1",
-    sha=SHA,
-    server_url="https://github.com",
-    repository="acme/app",
-    run_id="77",
-    ref="refs/heads/main",
-)
+CTX = context(job="test", run_number="12", run_id="77", repository="acme/app", sha=SHA)
 AUTHS = {"bearer": Auth("Bearer", "token-123"), "basic": Auth("Basic", "password-123", "user")}
 REPO = {"bitbucket-project": "PRJ", "bitbucket-repo": "app"}
 
@@ -36,17 +25,8 @@ def client(prism_url, auth="bearer"):
 
 
 def settings_for(prism_url, **changes):
-    raw = read_raw({}, {}, CTX)
-    raw.update(
-        {
-            "bitbucket-url": prism_url,
-            "bitbucket-token": "token-123",
-            "matrix": '{"python":"3.12"}',
-            "duration": "95s",
-            "state": "SUCCESSFUL",
-            **changes,
-        }
-    )
+    raw = raw_inputs(CTX, matrix='{"python":"3.12"}', duration="95s", **changes)
+    raw.update({"bitbucket-url": prism_url, "bitbucket-token": "token-123"})
     return parse_settings(raw, CTX)
 
 

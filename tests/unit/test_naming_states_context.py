@@ -3,18 +3,11 @@ import json
 import pytest
 
 from build_status import naming, states
-from build_status.context import Context, read_context
+from build_status.context import read_context
 
-CTX = Context(
-    actions=True,
-    workflow="CI",
-    job="test",
-    run_number="7",
-    run_attempt="2",
-    server_url="https://github.com",
-    repository="o/r",
-    run_id="99",
-)
+from ..factories import context
+
+CTX = context(job="test", run_number="7", run_attempt="2", run_id="99")
 
 
 def test_job_status_table():

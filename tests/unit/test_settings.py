@@ -7,26 +7,13 @@ from build_status.inputs import INPUTS, read_raw
 from build_status.report import Plan, body_for, final_state
 from build_status.settings import parse_settings
 
-SHA = "0123456789abcdef0123456789abcdef01234567"
-CTX = Context(
-    actions=True,
-    workflow="CI",
-    job="build",
-    run_number="3",
-    run_attempt="1",
-    server_url="https://github.com",
-    repository="o/r",
-    run_id="5",
-    sha=SHA,
-    ref="refs/heads/main",
-)
+from ..factories import SHA, context, raw_inputs
+
+CTX = context()
 
 
 def raw(**changes):
-    values = read_raw({}, {}, CTX)
-    values.update({"bitbucket-url": "https://bb.example.com", "bitbucket-token": "tok", "state": "SUCCESSFUL"})
-    values.update({k.replace("_", "-"): v for k, v in changes.items()})
-    return values
+    return raw_inputs(CTX, **changes)
 
 
 def error_of(**changes) -> InputError:

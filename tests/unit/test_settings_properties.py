@@ -3,23 +3,14 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from build_status.context import Context
 from build_status.errors import InputError
-from build_status.inputs import INPUTS, read_raw
+from build_status.inputs import INPUTS
 from build_status.report import Plan, body_for, final_state
 from build_status.settings import parse_settings
 
-SHA = "0123456789abcdef0123456789abcdef01234567"
-CTX = Context(
-    actions=True,
-    workflow="CI",
-    job="j",
-    sha=SHA,
-    run_id="1",
-    server_url="https://github.com",
-    repository="o/r",
-    run_number="1",
-)
+from ..factories import SHA, context, raw_inputs
+
+CTX = context(job="j", run_number="1", run_id="1")
 NAMES = [item.name for item in INPUTS]
 text = st.one_of(
     st.text(max_size=40),
@@ -31,8 +22,7 @@ text = st.one_of(
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.dictionaries(st.sampled_from(NAMES), text, max_size=6))
 def test_any_input_text_is_either_valid_or_a_named_input_error(changes):
-    raw = read_raw({}, {}, CTX)
-    raw.update({"bitbucket-url": "https://bb.example.com", "bitbucket-token": "tok", "state": "SUCCESSFUL"})
+    raw = raw_inputs(CTX)
     raw.update(changes)
     try:
         parsed = parse_settings(raw, CTX)
