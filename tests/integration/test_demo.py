@@ -1,0 +1,17 @@
+"""The quick start's first command: the demo runs a matrix against the sandbox and ends green."""
+
+import subprocess
+import sys
+
+
+def test_demo_goes_red_then_green_after_the_rerun():
+    proc = subprocess.run(
+        [sys.executable, "-m", "build_status", "demo"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    tallies = [line for line in lines if "tally" in line]
+    assert tallies[0].endswith("2 successful, 1 failed → red: a FAILED key fails the commit")
+    assert tallies[1].endswith("3 successful → green")
+    assert sum("INPROGRESS → " in line for line in lines) == 4
+    assert "\033[" not in proc.stdout  # no colours when not on a terminal
