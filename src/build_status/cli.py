@@ -79,9 +79,9 @@ def _post(argv: list[str], env: dict[str, str], console: Console) -> int:
         from .settings import parse_settings
 
         settings = parse_settings(raw, context)
-        from . import report
+        from .run import run
 
-        return report.run(settings, context, console)
+        return run(settings, context, console)
     except InputError as exc:
         console.error(f"Input '{exc.name}': {exc.message}", title="build-status: invalid input")
         return EXIT_INPUT

@@ -195,6 +195,42 @@ INPUTS: tuple[Input, ...] = (
         fallback=lambda ctx: "false",
         metavar="BOOL",
     ),
+    Input(
+        "coveralls-parallel-finished",
+        "Close the Coveralls parallel build in this step (the fan-in job that needs all the parallel jobs), "
+        "so Coveralls computes the aggregate coverage and notifies. Bitbucket inputs may then be left out.",
+        default="false",
+        fallback=lambda ctx: "false",
+        metavar="BOOL",
+    ),
+    Input(
+        "coveralls-repo-token",
+        "The repository token from Coveralls (required to close a build); it is masked and travels only in "
+        "the request.",
+        secret=True,
+        metavar="TOKEN",
+    ),
+    Input(
+        "coveralls-build-number",
+        "The build number the parallel jobs uploaded with. The default is what the official Coveralls action "
+        "uses; if the jobs append the run attempt, append it here too.",
+        default="${{ github.run_id }}",
+        fallback=lambda ctx: ctx.run_id,
+        metavar="N",
+    ),
+    Input(
+        "coveralls-carryforward",
+        "Comma-separated flag names whose last coverage is carried forward into this build when a job of "
+        "that flag did not upload (e.g. unit,integration).",
+        metavar="FLAGS",
+    ),
+    Input(
+        "coveralls-endpoint",
+        "Coveralls base URL (Coveralls Enterprise users set their own).",
+        default="https://coveralls.io",
+        fallback=lambda ctx: "https://coveralls.io",
+        metavar="URL",
+    ),
 )
 
 OUTPUTS: tuple[Output, ...] = (
@@ -205,6 +241,8 @@ OUTPUTS: tuple[Output, ...] = (
     Output("commits", "The commit SHAs reported on, comma-separated."),
     Output("api", "The endpoint used: builds (repository-scoped) or commits (commit-only)."),
     Output("result", "posted, failed (with fail-on-error false) or dry-run."),
+    Output("coveralls-url", "The Coveralls build page, once the parallel build is closed."),
+    Output("coveralls-jobs", "How many jobs the closed Coveralls build has (when Coveralls says)."),
 )
 
 BY_NAME = {item.name: item for item in INPUTS}

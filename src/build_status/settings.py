@@ -50,7 +50,9 @@ class Auth:
 
 
 @dataclass(frozen=True)
-class Settings:
+class BitbucketSettings:
+    """What to post to Bitbucket."""
+
     base_url: str
     auth: Auth
     commits: tuple[str, ...]
@@ -70,15 +72,44 @@ class Settings:
     ref: str
     parent: str
     duration_ms: int | None
+
+    @property
+    def repository_scoped(self) -> bool:
+        return bool(self.project and self.repo)
+
+
+@dataclass(frozen=True)
+class CoverallsSettings:
+    """Closing a Coveralls parallel build."""
+
+    endpoint: str
+    repo_token: str
+    build_number: str
+    carryforward: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one run does: a Bitbucket status, closing a Coveralls build, or both."""
+
+    bitbucket: BitbucketSettings | None
+    coveralls: CoverallsSettings | None
     ca_cert: str
     insecure: bool
     timeout: float
     fail_on_error: bool
     dry_run: bool
 
-    @property
-    def repository_scoped(self) -> bool:
-        return bool(self.project and self.repo)
+
+#: Inputs that say the user wants a Bitbucket status even in a step that closes a Coveralls build.
+BITBUCKET_INPUTS = (
+    "bitbucket-url",
+    "bitbucket-token",
+    "bitbucket-username",
+    "bitbucket-password",
+    "bitbucket-project",
+    "bitbucket-repo",
+)
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -90,10 +121,11 @@ def parse_bool(name: str, value: str) -> bool:
     raise InputError(name, f"'{_show(value)}' is not a boolean; use true or false.")
 
 
-def parse_url(name: str, value: str) -> str:
+def parse_url(name: str, value: str, *, example: str = "https://bitbucket.example.com", base_only: bool = True) -> str:
+    """An http(s) base URL without credentials, query or fragment, and without a trailing slash."""
     text = value.strip()
     if not text:
-        raise InputError(name, "is required: the base URL of Bitbucket, e.g. https://bitbucket.example.com.")
+        raise InputError(name, f"is required: the base URL, e.g. {example}.")
     if any(ch.isspace() or ord(ch) < 32 for ch in text):
         raise InputError(name, "must not contain white space or control characters.")
     try:
@@ -109,8 +141,8 @@ def parse_url(name: str, value: str) -> str:
         raise InputError(name, "must not have a query or fragment; give the base URL with any context path.")
     del port
     path = parts.path.rstrip("/")
-    if path.endswith("/rest") or "/rest/" in path + "/":
-        raise InputError(name, "should be the base URL without /rest/...; e.g. https://bitbucket.example.com.")
+    if base_only and (path.endswith("/rest") or "/rest/" in path + "/"):
+        raise InputError(name, f"should be the base URL without /rest/...; e.g. {example}.")
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
@@ -216,6 +248,22 @@ def parse_ca_cert(value: str) -> str:
 
 def parse_settings(raw: dict[str, str], context: Context) -> Settings:
     """Validate every input; raises :class:`InputError` for the first one that is wrong."""
+    closing = parse_bool("coveralls-parallel-finished", raw["coveralls-parallel-finished"])
+    wants_bitbucket = not closing or any(raw[name].strip() for name in BITBUCKET_INPUTS)
+    bitbucket = parse_bitbucket(raw, context) if wants_bitbucket else None
+    coveralls = parse_coveralls(raw) if closing else None
+    return Settings(
+        bitbucket=bitbucket,
+        coveralls=coveralls,
+        ca_cert=parse_ca_cert(raw["ca-cert"]),
+        insecure=parse_bool("insecure", raw["insecure"]),
+        timeout=parse_timeout(raw["timeout"]),
+        fail_on_error=parse_bool("fail-on-error", raw["fail-on-error"]),
+        dry_run=parse_bool("dry-run", raw["dry-run"]),
+    )
+
+
+def parse_bitbucket(raw: dict[str, str], context: Context) -> BitbucketSettings:
     base_url = parse_url("bitbucket-url", raw["bitbucket-url"])
     auth = parse_auth(raw)
     commits = parse_commits(raw["commit"])
@@ -262,7 +310,7 @@ def parse_settings(raw: dict[str, str], context: Context) -> Settings:
     if not parent and not key_given and matrix:
         parent = naming.job_id(context)
 
-    return Settings(
+    return BitbucketSettings(
         base_url=base_url,
         auth=auth,
         commits=commits,
@@ -279,12 +327,51 @@ def parse_settings(raw: dict[str, str], context: Context) -> Settings:
         ref=ref,
         parent=parent,
         duration_ms=parse_duration(raw["duration"]),
-        ca_cert=parse_ca_cert(raw["ca-cert"]),
-        insecure=parse_bool("insecure", raw["insecure"]),
-        timeout=parse_timeout(raw["timeout"]),
-        fail_on_error=parse_bool("fail-on-error", raw["fail-on-error"]),
-        dry_run=parse_bool("dry-run", raw["dry-run"]),
     )
+
+
+def parse_coveralls(raw: dict[str, str]) -> CoverallsSettings:
+    token = raw["coveralls-repo-token"].strip()
+    if not token:
+        raise InputError(
+            "coveralls-repo-token",
+            "is required with coveralls-parallel-finished: true (the repository token from the repository's "
+            "settings page on Coveralls).",
+        )
+    endpoint = parse_url(
+        "coveralls-endpoint", raw["coveralls-endpoint"], example="https://coveralls.io", base_only=False
+    )
+    number = raw["coveralls-build-number"].strip()
+    if not number:
+        raise InputError(
+            "coveralls-build-number",
+            "is empty: give the build number the parallel jobs uploaded with (on GitHub, ${{ github.run_id }}).",
+        )
+    if len(number) > 255 or any(ord(ch) < 32 for ch in number):
+        raise InputError(
+            "coveralls-build-number", f"'{_show(number)}' is not a build number (one line, at most 255 characters)."
+        )
+    return CoverallsSettings(endpoint, token, number, parse_flags(raw["coveralls-carryforward"]))
+
+
+def parse_flags(value: str) -> tuple[str, ...]:
+    """Comma-separated flag names: spaces around names trimmed, empty names rejected, duplicates dropped."""
+    if not value.strip():
+        return ()
+    flags: list[str] = []
+    for position, name in enumerate(value.split(","), start=1):
+        name = name.strip()
+        if not name:
+            raise InputError(
+                "coveralls-carryforward", f"flag {position} is empty; give flag names separated by commas (unit,e2e)."
+            )
+        if any(ord(ch) < 32 for ch in name) or len(name) > 255:
+            raise InputError(
+                "coveralls-carryforward", f"'{_show(name)}' is not a flag name (one line, at most 255 characters)."
+            )
+        if name not in flags:
+            flags.append(name)
+    return tuple(flags)
 
 
 def _show(text: str, limit: int = 60) -> str:

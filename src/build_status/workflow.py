@@ -51,6 +51,18 @@ def _neutralise_line(line: str) -> str:
     return line
 
 
+def markdown_cell(text: str) -> str:
+    """Text for a Markdown table cell of the step summary: one line, no pipes, no HTML."""
+    return (
+        " ".join(text.split())
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("|", "\\|")
+        .replace("`", "'")
+    )
+
+
 class Redactor:
     """Replaces every known secret, in the forms it may travel in, with ``***``."""
 

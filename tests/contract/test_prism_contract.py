@@ -27,7 +27,7 @@ def client(prism_url, auth="bearer"):
 def settings_for(prism_url, **changes):
     raw = raw_inputs(CTX, matrix='{"python":"3.12"}', duration="95s", **changes)
     raw.update({"bitbucket-url": prism_url, "bitbucket-token": "token-123"})
-    return parse_settings(raw, CTX)
+    return parse_settings(raw, CTX).bitbucket
 
 
 @pytest.mark.contract

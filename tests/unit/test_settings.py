@@ -4,7 +4,7 @@ from build_status import payload
 from build_status.context import Context
 from build_status.errors import InputError
 from build_status.inputs import INPUTS, read_raw
-from build_status.report import Plan, body_for, final_state
+from build_status.post_status import Plan, body_for, final_state
 from build_status.settings import parse_settings
 
 from ..factories import SHA, context, raw_inputs
@@ -16,6 +16,11 @@ def raw(**changes):
     return raw_inputs(CTX, **changes)
 
 
+def bitbucket(**changes):
+    """The Bitbucket part of the settings read from ``raw(**changes)``."""
+    return parse_settings(raw(**changes), CTX).bitbucket
+
+
 def error_of(**changes) -> InputError:
     with pytest.raises(InputError) as info:
         parse_settings(raw(**changes), CTX)
@@ -24,11 +29,13 @@ def error_of(**changes) -> InputError:
 
 def test_defaults_from_context():
     s = parse_settings(raw(), CTX)
-    assert s.commits == (SHA,)
-    assert s.key == "CI/build"
-    assert s.url == "https://github.com/o/r/actions/runs/5"
-    assert s.ref == "refs/heads/main" and s.build_number == "3"
-    assert s.timeout == 60 and s.fail_on_error and not s.dry_run and s.api == "auto"
+    b = s.bitbucket
+    assert b.commits == (SHA,)
+    assert b.key == "CI/build"
+    assert b.url == "https://github.com/o/r/actions/runs/5"
+    assert b.ref == "refs/heads/main" and b.build_number == "3"
+    assert s.timeout == 60 and s.fail_on_error and not s.dry_run and b.api == "auto"
+    assert s.coveralls is None
 
 
 def test_env_and_flag_precedence():
@@ -45,7 +52,7 @@ def test_every_input_has_env_name_with_hyphen():
 
 
 def test_several_commits_deduplicated_and_lowercased():
-    s = parse_settings(raw(commit=f"{SHA.upper()}, {SHA}\n{'f' * 40}"), CTX)
+    s = bitbucket(commit=f"{SHA.upper()}, {SHA}\n{'f' * 40}")
     assert s.commits == (SHA, "f" * 40)
 
 
@@ -103,24 +110,24 @@ def test_url_missing_outside_actions():
 
 
 def test_durations():
-    assert parse_settings(raw(duration="1500"), CTX).duration_ms == 1500
-    assert parse_settings(raw(duration="1.5m"), CTX).duration_ms == 90_000
-    assert parse_settings(raw(duration="2h"), CTX).duration_ms == 7_200_000
+    assert bitbucket(duration="1500").duration_ms == 1500
+    assert bitbucket(duration="1.5m").duration_ms == 90_000
+    assert bitbucket(duration="2h").duration_ms == 7_200_000
 
 
 def test_base_url_keeps_context_path_without_trailing_slash():
-    assert parse_settings(raw(**{"bitbucket-url": "http://host:7990/stash/"}), CTX).base_url == "http://host:7990/stash"
+    assert bitbucket(**{"bitbucket-url": "http://host:7990/stash/"}).base_url == "http://host:7990/stash"
 
 
 def test_parent_defaults_to_job_id_for_matrix_jobs():
-    s = parse_settings(raw(matrix='{"py":"3.12"}'), CTX)
+    s = bitbucket(matrix='{"py":"3.12"}')
     assert s.key == "CI/build[py=3.12]" and s.parent == "CI/build"
-    assert parse_settings(raw(matrix='{"py":"3.12"}', key="mine"), CTX).parent == ""
+    assert bitbucket(matrix='{"py":"3.12"}', key="mine").parent == ""
 
 
 # -- payload rules (jsonschema over the contract's schemas) ---------------------------------------
 def payload_error(plan: Plan, **changes) -> InputError:
-    settings = parse_settings(raw(**changes), CTX)
+    settings = bitbucket(**changes)
     with pytest.raises(InputError) as info:
         body_for(settings, CTX, plan, final_state(settings, plan))
     return info.value
@@ -150,25 +157,25 @@ def test_payload_rules(plan, changes, name, words):
 
 
 def test_long_description_is_fine_on_builds_endpoint():
-    settings = parse_settings(raw(description="d" * 1000), CTX)
+    settings = bitbucket(description="d" * 1000)
     assert len(body_for(settings, CTX, BUILDS, "SUCCESSFUL")["description"]) == 1000
 
 
 def test_cancelled_job_status_falls_back_to_failed_where_not_taken():
-    settings = parse_settings(raw(state="", **{"job-status": "cancelled"}), CTX)
+    settings = bitbucket(state="", **{"job-status": "cancelled"})
     assert final_state(settings, COMMITS) == "FAILED"
     assert final_state(settings, BUILDS) == "CANCELLED"
 
 
 def test_explicit_cancelled_on_old_server_is_an_input_error():
-    settings = parse_settings(raw(state="CANCELLED", **{"bitbucket-project": "P", "bitbucket-repo": "r"}), CTX)
+    settings = bitbucket(state="CANCELLED", **{"bitbucket-project": "P", "bitbucket-repo": "r"})
     with pytest.raises(InputError) as info:
         final_state(settings, Plan("builds", False, "server 7.14"))
     assert info.value.name == "state"
 
 
 def test_builds_body_carries_extra_fields_and_commits_body_does_not():
-    settings = parse_settings(raw(duration="2s", matrix='{"a":"b"}'), CTX)
+    settings = bitbucket(duration="2s", matrix='{"a":"b"}')
     rich = payload.build(settings, "builds", "SUCCESSFUL", "d")
     assert rich["buildNumber"] == "3" and rich["ref"] == "refs/heads/main" and rich["duration"] == 2000
     assert rich["parent"] == "CI/build"

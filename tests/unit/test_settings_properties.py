@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from build_status.errors import InputError
 from build_status.inputs import INPUTS
-from build_status.report import Plan, body_for, final_state
+from build_status.post_status import Plan, body_for, final_state
 from build_status.settings import parse_settings
 
 from ..factories import SHA, context, raw_inputs
@@ -25,7 +25,7 @@ def test_any_input_text_is_either_valid_or_a_named_input_error(changes):
     raw = raw_inputs(CTX)
     raw.update(changes)
     try:
-        parsed = parse_settings(raw, CTX)
+        parsed = parse_settings(raw, CTX).bitbucket
         for plan in (Plan("commits", False, ""), Plan("builds", True, "")):
             body_for(parsed, CTX, plan, final_state(parsed, plan))
     except InputError as error:

@@ -50,6 +50,7 @@ class Job:
             "${{ job.status }}": lambda: self.status,
             "${{ toJSON(matrix) }}": lambda: json.dumps(self.matrix, indent=2) if self.matrix else "null",
             "${{ github.run_number }}": lambda: self.run_number,
+            "${{ github.run_id }}": lambda: self.run_id,
             "${{ github.event.pull_request.head.ref && format('refs/heads/{0}', github.event.pull_request.head.ref)"
             " || github.ref }}": lambda: f"refs/heads/{head['ref']}" if head.get("ref") else self.ref,
         }

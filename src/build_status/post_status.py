@@ -1,18 +1,17 @@
-"""Post one build status to each commit: choose the endpoint, fit the state, post, report the outcome."""
+"""The Bitbucket step: choose the endpoint, fit the state, post to each commit, report the outcome."""
 
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass, field
 
 from . import http, naming, payload
 from .bitbucket import BUILDS, COMMITS, Bitbucket, Capabilities
 from .context import Context
-from .errors import EXIT_OK, EXIT_REMOTE, DeadlineExceeded, InputError, RemoteError
-from .settings import Settings
+from .errors import DeadlineExceeded, InputError, RemoteError
+from .settings import BitbucketSettings, Settings
 from .states import NEWER_STATES, accepted
-from .workflow import Console
+from .workflow import Console, markdown_cell
 
 ENDPOINT_LABEL = {BUILDS: "repository-scoped builds endpoint", COMMITS: "commit-only endpoint"}
 BADGE = {"SUCCESSFUL": "✅", "FAILED": "❌", "INPROGRESS": "🔵", "CANCELLED": "⚪", "UNKNOWN": "❔"}
@@ -32,7 +31,7 @@ class Outcome:
     message: str = ""
 
 
-def static_plan(settings: Settings) -> Plan | None:
+def static_plan(settings: BitbucketSettings) -> Plan | None:
     """The endpoint when it is known without asking the server; None when the server must be asked."""
     if settings.api == COMMITS or (settings.api == "auto" and not settings.repository_scoped):
         why = "bitbucket-api: commits" if settings.api == COMMITS else "no bitbucket-project/-repo given"
@@ -42,7 +41,7 @@ def static_plan(settings: Settings) -> Plan | None:
     return None
 
 
-def ask_plan(settings: Settings, client: Bitbucket) -> Plan:
+def ask_plan(settings: BitbucketSettings, client: Bitbucket) -> Plan:
     """Ask ``build/capabilities`` once and choose from the answer."""
     caps: Capabilities = client.capabilities()
     if settings.api == BUILDS:
@@ -52,7 +51,7 @@ def ask_plan(settings: Settings, client: Bitbucket) -> Plan:
     return Plan(COMMITS, False, "the server has no repository-scoped endpoint (Bitbucket older than 7.4)")
 
 
-def final_state(settings: Settings, plan: Plan) -> str:
+def final_state(settings: BitbucketSettings, plan: Plan) -> str:
     """The state to post; an explicit state the endpoint cannot take is an input error."""
     state = accepted(settings.state, newer_states=plan.newer_states)
     if state != settings.state and settings.state_explicit:
@@ -64,7 +63,7 @@ def final_state(settings: Settings, plan: Plan) -> str:
     return state
 
 
-def body_for(settings: Settings, context: Context, plan: Plan, state: str) -> dict:
+def body_for(settings: BitbucketSettings, context: Context, plan: Plan, state: str) -> dict:
     description = settings.description or naming.default_description(context, state)
     if plan.api == COMMITS and not settings.description:
         description = naming.shorten(description, 255)
@@ -73,45 +72,44 @@ def body_for(settings: Settings, context: Context, plan: Plan, state: str) -> di
     return body
 
 
-def target_url(client: Bitbucket, settings: Settings, plan: Plan, sha: str) -> str:
+def target_url(client: Bitbucket, settings: BitbucketSettings, plan: Plan, sha: str) -> str:
     if plan.api == BUILDS:
         return client.builds_url(settings.project, settings.repo, sha)
     return client.commits_url(sha)
 
 
-def run(settings: Settings, context: Context, console: Console) -> int:
-    """Post the status; returns the exit code. Raises InputError before anything is posted."""
-    deadline = http.Deadline(settings.timeout)
+def check(settings: BitbucketSettings, context: Context) -> Plan | None:
+    """Everything checkable without the server, before the first request: raises InputError.
+
+    Returns the endpoint when it is known already, None when the server's capabilities decide.
+    """
     plan = static_plan(settings)
-    # Everything checkable without the server, before the first request.
     provisional = plan or Plan(BUILDS, True, "")
     body_for(settings, context, provisional, final_state(settings, provisional))
+    return plan
 
-    if settings.insecure:
-        console.warning(
-            "insecure: true — TLS certificates are NOT verified; anyone on the network path can read the "
-            "credentials and fake Bitbucket's answers. Give the CA in ca-cert instead.",
-            title="TLS verification is off",
-        )
-    with tempfile.TemporaryDirectory(prefix="build-status-") as workdir:
-        verify = http.tls_verify(settings.ca_cert, settings.insecure, console.env, workdir)
-        if settings.insecure:
-            import urllib3
 
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        session = http.build_session(deadline, verify=verify)
-        client = Bitbucket(session, deadline, settings.base_url, settings.auth)
-        if settings.dry_run:
-            return _dry_run(settings, context, console, client, plan)
-        progress = Progress(plan)
-        try:
-            with deadline.enforced():
-                _post_all(settings, context, console, client, progress)
-        except DeadlineExceeded as exc:
-            progress.give_up(settings.commits, _explain(exc, "talking to Bitbucket"))
-        finally:
-            session.close()
-    return _finish(settings, console, progress)
+def run(
+    settings: BitbucketSettings,
+    common: Settings,
+    context: Context,
+    console: Console,
+    session: http.requests.Session,
+    deadline: http.Deadline,
+    plan: Plan | None,
+) -> bool:
+    """Post the status to every commit; True when all landed (or on a dry run)."""
+    client = Bitbucket(session, deadline, settings.base_url, settings.auth)
+    if common.dry_run:
+        _dry_run(settings, context, console, client, plan)
+        return True
+    progress = Progress(plan)
+    try:
+        with deadline.enforced():
+            _post_all(settings, context, console, client, progress)
+    except DeadlineExceeded as exc:
+        progress.give_up(settings.commits, _explain(exc, "talking to Bitbucket"))
+    return _finish(settings, common.fail_on_error, console, progress)
 
 
 @dataclass
@@ -128,7 +126,9 @@ class Progress:
         self.outcomes.extend(Outcome(sha, False, message) for sha in commits if sha not in done)
 
 
-def _post_all(settings: Settings, context: Context, console: Console, client: Bitbucket, progress: Progress) -> None:
+def _post_all(
+    settings: BitbucketSettings, context: Context, console: Console, client: Bitbucket, progress: Progress
+) -> None:
     try:
         if progress.plan is None:
             progress.plan = ask_plan(settings, client)
@@ -164,7 +164,7 @@ def _explain(exc: RemoteError, what: str) -> str:
     return exc.message
 
 
-def _finish(settings: Settings, console: Console, progress: Progress) -> int:
+def _finish(settings: BitbucketSettings, fail_on_error: bool, console: Console, progress: Progress) -> bool:
     failed: dict[str, list[str]] = {}
     for outcome in progress.outcomes:
         if not outcome.ok:
@@ -172,16 +172,16 @@ def _finish(settings: Settings, console: Console, progress: Progress) -> int:
     for message, shas in failed.items():  # one annotation per distinct failure
         which = shas[0] if len(shas) == 1 else f"{len(shas)} commits ({', '.join(s[:12] for s in shas)})"
         text = f"Build status for {which} was not posted. {message}"
-        if settings.fail_on_error:
+        if fail_on_error:
             console.error(text, title="Bitbucket build status")
         else:
             console.warning(text + " (fail-on-error is false)", title="Bitbucket build status")
     _outputs(console, settings, progress.plan, progress.state, "failed" if failed else "posted")
     _summary(console, settings, progress.plan, progress.state, progress.outcomes)
-    return EXIT_REMOTE if failed and settings.fail_on_error else EXIT_OK
+    return not failed
 
 
-def _outputs(console: Console, settings: Settings, plan: Plan | None, state: str, result: str) -> None:
+def _outputs(console: Console, settings: BitbucketSettings, plan: Plan | None, state: str, result: str) -> None:
     console.set_output("state", state)
     console.set_output("key", settings.key)
     console.set_output("name", settings.name)
@@ -193,7 +193,7 @@ def _outputs(console: Console, settings: Settings, plan: Plan | None, state: str
 
 def _summary(
     console: Console,
-    settings: Settings,
+    settings: BitbucketSettings,
     plan: Plan | None,
     state: str,
     outcomes: list[Outcome],
@@ -203,34 +203,24 @@ def _summary(
     lines = [
         "### Bitbucket build status",
         "",
-        f"{md(settings.base_url)} · {where}",
+        f"{markdown_cell(settings.base_url)} · {where}",
         "",
         "| Commit | State | Key | Name | Result |",
         "| --- | --- | --- | --- | --- |",
     ]
-    name = md(settings.name)
+    name = markdown_cell(settings.name)
     if settings.url.startswith(("http://", "https://")):
         name = f"[{name}]({settings.url.replace(')', '%29').replace(' ', '%20')})"
     for outcome in outcomes:
         shown = f"{BADGE.get(state, '')} {state}".strip() if state else "—"
-        result = label if outcome.ok else "**not posted**: " + md(outcome.message)
-        lines.append(f"| `{outcome.sha[:12]}` | {shown} | `{md(settings.key)}` | {name} | {result} |")
+        result = label if outcome.ok else "**not posted**: " + markdown_cell(outcome.message)
+        lines.append(f"| `{outcome.sha[:12]}` | {shown} | `{markdown_cell(settings.key)}` | {name} | {result} |")
     console.summary("\n".join(lines) + "\n\n")
 
 
-def md(text: str) -> str:
-    """Text for a Markdown table cell: no line breaks, pipes or HTML."""
-    return (
-        " ".join(text.split())
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("|", "\\|")
-        .replace("`", "'")
-    )
-
-
-def _dry_run(settings: Settings, context: Context, console: Console, client: Bitbucket, plan: Plan | None) -> int:
+def _dry_run(
+    settings: BitbucketSettings, context: Context, console: Console, client: Bitbucket, plan: Plan | None
+) -> None:
     if plan is None:
         plan = Plan(BUILDS, True, "dry run: capabilities not asked; assuming Bitbucket 8.0+")
         console.info(
@@ -250,4 +240,3 @@ def _dry_run(settings: Settings, context: Context, console: Console, client: Bit
     console.info(f"dry-run: nothing was sent ({len(settings.commits)} request(s) shown).")
     _outputs(console, settings, plan, state, "dry-run")
     _summary(console, settings, plan, state, [Outcome(sha, True) for sha in settings.commits], "dry run")
-    return EXIT_OK

@@ -1,0 +1,75 @@
+"""The Coveralls step: close the parallel build and report where it is."""
+
+from __future__ import annotations
+
+import json
+
+from . import http
+from .coveralls import Coveralls
+from .errors import DeadlineExceeded, RemoteError
+from .settings import CoverallsSettings, Settings
+from .workflow import Console, markdown_cell
+
+
+def run(
+    settings: CoverallsSettings,
+    common: Settings,
+    console: Console,
+    session: http.requests.Session,
+    deadline: http.Deadline,
+) -> bool:
+    """Close the build; True when Coveralls said done (or on a dry run)."""
+    client = Coveralls(session, deadline, settings.endpoint, settings.repo_token)
+    flags = ", ".join(settings.carryforward) or "none"
+    if common.dry_run:
+        query = "repo_token=***" + (f"&carryforward={','.join(settings.carryforward)}" if settings.carryforward else "")
+        console.group(f"dry-run: POST {client.webhook_url}?{query}")
+        console.info("Content-Type: application/json")
+        console.info(json.dumps(client.body(settings.build_number), indent=2))
+        console.endgroup()
+        console.summary(
+            f"### Coveralls\n\nDry run: parallel build `{markdown_cell(settings.build_number)}` would be closed "
+            f"(carry-forward flags: {markdown_cell(flags)}).\n\n"
+        )
+        return True
+    try:
+        with deadline.enforced():
+            closed = client.close(settings.build_number, settings.carryforward)
+    except DeadlineExceeded as exc:
+        return _failed(settings, common, console, f"Gave up closing the build: {exc.message}; raise timeout.")
+    except RemoteError as exc:
+        return _failed(settings, common, console, exc.message)
+    if closed.closed_before:
+        console.warning(
+            f"Coveralls parallel build {settings.build_number} was closed by an earlier attempt of this request "
+            "whose answer was lost; nothing more to do.",
+            title="Coveralls",
+        )
+    else:
+        jobs = f", {closed.jobs} job(s)" if closed.jobs is not None else ""
+        console.info(f"Closed Coveralls parallel build {settings.build_number}{jobs}: {closed.url or '(no URL given)'}")
+    if closed.url:
+        console.set_output("coveralls-url", closed.url)
+    if closed.jobs is not None:
+        console.set_output("coveralls-jobs", str(closed.jobs))
+    build = f"`{markdown_cell(settings.build_number)}`"
+    if closed.url.startswith(("http://", "https://")):
+        build = f"[{build}]({closed.url.replace(')', '%29').replace(' ', '%20')})"
+    jobs_text = f"{closed.jobs} job(s)" if closed.jobs is not None else "jobs not reported"
+    console.summary(
+        f"### Coveralls\n\nClosed parallel build {build}: {jobs_text}; carry-forward flags: {markdown_cell(flags)}.\n\n"
+    )
+    return True
+
+
+def _failed(settings: CoverallsSettings, common: Settings, console: Console, message: str) -> bool:
+    text = f"The Coveralls parallel build was not closed. {message}"
+    if common.fail_on_error:
+        console.error(text, title="Coveralls")
+    else:
+        console.warning(text + " (fail-on-error is false)", title="Coveralls")
+    console.summary(
+        f"### Coveralls\n\nParallel build `{markdown_cell(settings.build_number)}` **not closed**: "
+        f"{markdown_cell(message)}\n\n"
+    )
+    return False

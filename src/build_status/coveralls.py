@@ -1,0 +1,139 @@
+"""Coveralls' Parallel Build Webhook: close a parallel build so Coveralls computes the aggregate.
+
+``POST <endpoint>/webhook?repo_token=…&carryforward=…`` with ``{"payload":{"build_num":…,"status":"done"}}``.
+The repo token travels in the query string, so no URL of these requests is ever put in a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from . import http
+from .errors import RemoteError
+
+NO_BUILD = "no build matching"
+CLOSED_WORDS = ("already closed", "already been closed", "is closed")
+UNKNOWN_REPO = "couldn't find a repository"
+
+
+@dataclass(frozen=True)
+class Closed:
+    url: str
+    jobs: int | None
+    #: True when a retry met a build that the first, interrupted attempt had closed already.
+    closed_before: bool = False
+
+
+class Coveralls:
+    def __init__(self, session: requests.Session, deadline: http.Deadline, endpoint: str, repo_token: str) -> None:
+        self.session = session
+        self.deadline = deadline
+        self.endpoint = endpoint.rstrip("/")
+        self.repo_token = repo_token
+        self.host = urlsplit(endpoint).netloc
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.endpoint}/webhook"
+
+    @staticmethod
+    def params(repo_token: str, carryforward: tuple[str, ...]) -> dict[str, str]:
+        params = {"repo_token": repo_token}
+        if carryforward:
+            params["carryforward"] = ",".join(carryforward)
+        return params
+
+    @staticmethod
+    def body(build_number: str) -> dict[str, Any]:
+        return {"payload": {"build_num": build_number, "status": "done"}}
+
+    def close(self, build_number: str, carryforward: tuple[str, ...]) -> Closed:
+        try:
+            response = http.request(
+                self.session,
+                self.deadline,
+                "POST",
+                self.webhook_url,
+                params=self.params(self.repo_token, carryforward),
+                json=self.body(build_number),
+                headers={"Accept": "application/json"},
+            )
+        except requests.RequestException as exc:
+            # The exception's text quotes the URL with its query string: never use it.
+            raise RemoteError(
+                f"Could not reach Coveralls at {self.host} while closing build {build_number}: "
+                f"{http.describe_exception(exc)}."
+            ) from None
+        return interpret(response, build_number)
+
+
+def interpret(response: requests.Response, build_number: str) -> Closed:
+    """A 2xx whose body says ``done: true`` is success; anything else is a failure, whatever its code."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    error = data.get("error") if isinstance(data, dict) else None
+    if 200 <= response.status_code < 300 and isinstance(data, dict) and data.get("done") is True and not error:
+        url = data.get("url") if isinstance(data.get("url"), str) else ""
+        jobs = (
+            data.get("jobs") if isinstance(data.get("jobs"), int) and not isinstance(data.get("jobs"), bool) else None
+        )
+        return Closed(url=url, jobs=jobs)
+    message = _message(response, data)
+    if _retried(response) and any(word in message.lower() for word in CLOSED_WORDS):
+        # Our first attempt closed it, but its answer was lost (connection reset, 502 from a proxy).
+        return Closed(url="", jobs=None, closed_before=True)
+    raise RemoteError(_explain(response.status_code, message, build_number), status=response.status_code)
+
+
+def _message(response: requests.Response, data: Any) -> str:
+    if isinstance(data, dict):
+        for field in ("error", "message"):
+            value = data.get(field)
+            if isinstance(value, str) and value:
+                return value
+        if data.get("done") is False:
+            return "Coveralls answered done: false"
+    text = " ".join(response.text[:400].split()) if response.content else ""
+    if "html" in response.headers.get("Content-Type", "").lower():
+        text = ""
+    return text or f"no explanation (HTTP {response.status_code})"
+
+
+def _explain(status: int, message: str, build_number: str) -> str:
+    lowered = message.lower()
+    text = f"Coveralls answered {status} while closing parallel build {build_number}: {_cut(message)}."
+    if NO_BUILD in lowered:
+        return (
+            f"{text} The build number sent was '{build_number}': it must equal the build number the parallel "
+            "jobs uploaded with (the official Coveralls action uses ${{ github.run_id }}, this input's default; "
+            "if the jobs append -${{ github.run_attempt }} or set their own, set coveralls-build-number to "
+            "the same value), and at least one parallel job must have uploaded with parallel: true."
+        )
+    if any(word in lowered for word in CLOSED_WORDS):
+        return (
+            f"{text} Build '{build_number}' was closed already, usually by an earlier attempt of this workflow "
+            "run: a re-run uploads into the same build number. Give every parallel job and this step a build "
+            "number that includes the attempt, e.g. ${{ github.run_id }}-${{ github.run_attempt }}."
+        )
+    if UNKNOWN_REPO in lowered or status in (401, 403):
+        return f"{text} Check coveralls-repo-token (the repository token from Coveralls) and coveralls-endpoint."
+    if status == 429 or status >= 500:
+        return f"{text} Coveralls stayed unavailable within the timeout; re-run this job to send the webhook again."
+    if 300 <= status < 400:
+        return f"{text} Check coveralls-endpoint: redirects are not followed."
+    return text
+
+
+def _retried(response: requests.Response) -> bool:
+    retries = getattr(response.raw, "retries", None)
+    return bool(getattr(retries, "history", ()))
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

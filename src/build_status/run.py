@@ -1,0 +1,46 @@
+"""One run: check everything, then post the Bitbucket status and/or close the Coveralls build.
+
+Every input is checked before the first request.  Both parts share one deadline (the ``timeout`` input)
+and one HTTP session; a failure of one does not keep the other from running.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from . import http
+from .context import Context
+from .errors import EXIT_OK, EXIT_REMOTE
+from .settings import Settings
+from .workflow import Console
+
+
+def run(settings: Settings, context: Context, console: Console) -> int:
+    """Carry out the run; returns the exit code. Raises InputError before anything is sent."""
+    from . import post_status
+
+    plan = post_status.check(settings.bitbucket, context) if settings.bitbucket else None
+    if settings.insecure:
+        console.warning(
+            "insecure: true — TLS certificates are NOT verified; anyone on the network path can read the "
+            "credentials and fake the servers' answers. Give the CA in ca-cert instead.",
+            title="TLS verification is off",
+        )
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    deadline = http.Deadline(settings.timeout)
+    landed = True
+    with tempfile.TemporaryDirectory(prefix="build-status-") as workdir:
+        verify = http.tls_verify(settings.ca_cert, settings.insecure, console.env, workdir)
+        session = http.build_session(deadline, verify=verify)
+        try:
+            if settings.bitbucket:
+                landed &= post_status.run(settings.bitbucket, settings, context, console, session, deadline, plan)
+            if settings.coveralls:
+                from . import close_coverage
+
+                landed &= close_coverage.run(settings.coveralls, settings, console, session, deadline)
+        finally:
+            session.close()
+    return EXIT_REMOTE if not landed and settings.fail_on_error else EXIT_OK
