@@ -181,3 +181,46 @@ def test_builds_body_carries_extra_fields_and_commits_body_does_not():
     assert rich["parent"] == "CI/build"
     legacy = payload.build(settings, "commits", "SUCCESSFUL", "d")
     assert set(legacy) == {"state", "key", "url", "name", "description"}
+
+
+# -- Coveralls --------------------------------------------------------------------------------------
+def coveralls_raw(**changes):
+    values = raw(**{"coveralls-parallel-finished": "true", "coveralls-repo-token": "ctok"})
+    values.update({k.replace("_", "-"): v for k, v in changes.items()})
+    return values
+
+
+def test_closing_coveralls_alone_needs_no_bitbucket_input():
+    values = coveralls_raw(**{"bitbucket-url": "", "bitbucket-token": "", "state": ""})
+    s = parse_settings(values, CTX)
+    assert s.bitbucket is None
+    assert s.coveralls.endpoint == "https://coveralls.io"
+    assert s.coveralls.build_number == "5"  # the run id, as the official Coveralls action uses
+    assert s.coveralls.carryforward == ()
+
+
+def test_closing_coveralls_and_posting_a_status_in_one_step():
+    s = parse_settings(coveralls_raw(**{"coveralls-carryforward": " unit , e2e,unit "}), CTX)
+    assert s.bitbucket is not None
+    assert s.coveralls.carryforward == ("unit", "e2e")
+
+
+@pytest.mark.parametrize(
+    ("changes", "name", "words"),
+    [
+        ({"coveralls-repo-token": ""}, "coveralls-repo-token", "required"),
+        ({"coveralls-endpoint": "coveralls.io"}, "coveralls-endpoint", "http(s)"),
+        ({"coveralls-endpoint": "https://cov.example.com?x=1"}, "coveralls-endpoint", "query"),
+        ({"coveralls-carryforward": "unit,,e2e"}, "coveralls-carryforward", "flag 2 is empty"),
+        ({"coveralls-carryforward": "unit,"}, "coveralls-carryforward", "empty"),
+        ({"coveralls-carryforward": "a\nb"}, "coveralls-carryforward", "not a flag name"),
+        ({"coveralls-build-number": " "}, "coveralls-build-number", "empty"),
+        ({"coveralls-parallel-finished": "maybe"}, "coveralls-parallel-finished", "true or false"),
+        ({"bitbucket-url": "", "bitbucket-project": "P", "bitbucket-repo": "r"}, "bitbucket-url", "required"),
+    ],
+)
+def test_bad_coveralls_inputs(changes, name, words):
+    with pytest.raises(InputError) as info:
+        parse_settings(coveralls_raw(**changes), CTX)
+    assert info.value.name == name
+    assert words in info.value.message
