@@ -14,7 +14,9 @@ SHA2 = "89abcdef0123456789abcdef0123456789abcdef"
 TOKEN = "sandbox-token"
 REPO_TOKEN = "sandbox-repo-token"
 USER, PASSWORD = "sandbox", "sandbox-password"
-SECRETS = [TOKEN, REPO_TOKEN, PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()]
+#: A Coveralls repo token that looks like one (the sandbox's default would collide with the input's name).
+COVERALLS_TOKEN = "cvT0k-9f3b2c7e1a"
+SECRETS = [TOKEN, REPO_TOKEN, PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode(), COVERALLS_TOKEN]
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +29,7 @@ def _sandbox():
 def sandbox(_sandbox):
     _sandbox.reset()
     _sandbox.bitbucket.configure({"version": "9.2", "context_path": "", "repositories": None})
+    _sandbox.coveralls.configure({"repo_tokens": [COVERALLS_TOKEN]})
     yield _sandbox
     _sandbox.reset()
 

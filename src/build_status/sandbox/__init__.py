@@ -1,4 +1,4 @@
-"""An embedded local emulation of Bitbucket's build-status REST API (and, later, other services).
+"""An embedded local emulation of Bitbucket's build-status REST API and Coveralls (and, later, other services).
 
 ::
 
@@ -7,6 +7,7 @@
     with Sandbox() as sandbox:           # 127.0.0.1, a free port
         ...                               # point the client at sandbox.url
         sandbox.bitbucket.statuses(sha)   # what was posted
+        sandbox.coveralls.build("42")     # a Coveralls parallel build (uploads + webhook at sandbox.url)
 
 Also served: an overview page at ``/``, the JSON state at ``/_sandbox/state``, the request log at
 ``/_sandbox/requests``, faults at ``/_sandbox/faults``.  ``build-status sandbox`` runs it from the command
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .bitbucket import BitbucketConfig, BitbucketEmulation
+    from .coveralls import CoverallsConfig, CoverallsEmulation
     from .emulation import Emulation
     from .faults import FaultRule, Faults
     from .messages import Request, Response
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BitbucketConfig",
     "BitbucketEmulation",
+    "CoverallsConfig",
+    "CoverallsEmulation",
     "Emulation",
     "FaultRule",
     "Faults",
@@ -41,6 +45,8 @@ __all__ = [
 _WHERE = {
     "BitbucketConfig": "bitbucket",
     "BitbucketEmulation": "bitbucket",
+    "CoverallsConfig": "coveralls",
+    "CoverallsEmulation": "coveralls",
     "Emulation": "emulation",
     "FaultRule": "faults",
     "Faults": "faults",

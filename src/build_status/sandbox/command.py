@@ -10,6 +10,7 @@ import threading
 from typing import TextIO
 
 from .bitbucket import TOKEN_KINDS, BitbucketConfig, parse_version
+from .coveralls import DEFAULT_REPO_TOKEN
 from .server import Sandbox
 
 DEFAULT_PORT = 7990
@@ -69,7 +70,8 @@ def _is_loopback(host: str) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build-status sandbox",
-        description="Serve a local emulation of Bitbucket's build-status REST API (with an overview page).",
+        description="Serve a local emulation of Bitbucket's build-status REST API and of Coveralls' job upload and "
+        "parallel build webhook (with an overview page).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback)")
     parser.add_argument(
@@ -116,6 +118,8 @@ def _announce(sandbox: Sandbox, config: BitbucketConfig, custom_users: bool, cus
     else:
         lines.append("Tokens: sandbox-token (personal; Bearer, or Basic password of user sandbox),")
         lines.append("        sandbox-repo-token (repository HTTP access token; Bearer only)")
+    lines.append(f"Coveralls endpoint: {sandbox.url} (job uploads, parallel build webhook)")
+    lines.append(f"Coveralls repo token: {DEFAULT_REPO_TOKEN}")
     lines.append("Stop with Ctrl+C.")
     print("\n".join(lines), file=out, flush=True)
 

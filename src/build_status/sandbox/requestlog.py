@@ -7,7 +7,8 @@ import json
 import re
 import threading
 from collections import deque
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import unquote_plus
 
 from .messages import Outcome, Request
 
@@ -17,6 +18,14 @@ MAX_ENTRIES = 10_000
 REDACTED = "<redacted>"
 _AUTH_HEADERS = ("authorization", "proxy-authorization")
 _SECRET_NAME = re.compile(r"token|secret|passw|api[-_]?key|signature|cookie|credential", re.IGNORECASE)
+# In text that is not one JSON document, each pattern matches a whole name (the callback decides whether it
+# looks secret), and a JSON name never starts at an escaped quote, so they stay linear on large bodies.
+#: ``"repo_token": "…"`` (a multipart part, JSON inside a string),
+_JSON_PAIR = re.compile(r'(?<!\\)"([^"\\\n]*(?:\\.[^"\\\n]*)*)"(\s*:\s*)("[^"\\\n]*(?:\\.[^"\\\n]*)*"|[^\s,{}\[\]"]+)?')
+#: ``repo_token=…`` (forms, query strings),
+_FORM_PAIR = re.compile(r"(?<![\w.\[\]-])([\w.\[\]-]+)=([^&\s\"']*)")
+#: and a multipart field named like a secret (its first line of content).
+_MULTIPART_FIELD = re.compile(r'name="([^"\r\n]*)"([^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\n)[^\r\n]*')
 
 
 def redact_authorization(value: str) -> str:
@@ -36,8 +45,23 @@ def redact_headers(request: Request) -> dict[str, str]:
     return headers
 
 
+def redact_text(text: str) -> str:
+    """Text with the values of secret-looking ``"name": value``, ``name=value`` and multipart fields replaced."""
+    if not _SECRET_NAME.search(text):
+        return text
+    text = _JSON_PAIR.sub(_redact_match(lambda match: f'"{match[1]}"{match[2]}"{REDACTED}"'), text)
+    text = _FORM_PAIR.sub(_redact_match(lambda match: f"{match[1]}={REDACTED}"), text)
+    return _MULTIPART_FIELD.sub(_redact_match(lambda match: f'name="{match[1]}"{match[2]}{REDACTED}'), text)
+
+
+def _redact_match(replace: Callable[[re.Match], str]) -> Callable[[re.Match], str]:
+    """A ``re.sub`` callback: ``replace(match)`` when the name (group 1) looks secret, else the match unchanged."""
+    return lambda match: replace(match) if _SECRET_NAME.search(match[1]) else match[0]
+
+
 def redact_value(value: Any) -> Any:
-    """A copy of a JSON value with the values of secret-looking keys (``repo_token``...) replaced."""
+    """A copy of a JSON value with the values of secret-looking keys (``repo_token``...) replaced, also
+    inside strings that carry JSON or form text."""
     if isinstance(value, dict):
         return {
             key: REDACTED if isinstance(key, str) and _SECRET_NAME.search(key) else redact_value(item)
@@ -45,17 +69,22 @@ def redact_value(value: Any) -> Any:
         }
     if isinstance(value, list):
         return [redact_value(item) for item in value]
+    if isinstance(value, str):
+        return redact_text(value)
     return value
 
 
 def loggable_body(request: Request) -> Any:
-    """The parsed JSON body, else its text, else None when empty."""
+    """The parsed JSON body, else its text (a form decoded), else None when empty; secrets redacted."""
     if not request.body:
         return None
     try:
         return redact_value(json.loads(request.body.decode("utf-8")))
     except ValueError:
-        return request.text()
+        text = request.text()
+    if request.content_type == "application/x-www-form-urlencoded":
+        text = unquote_plus(text)
+    return redact_text(text)
 
 
 class RequestLog:

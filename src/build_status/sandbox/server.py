@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .app import SandboxApp
 from .bitbucket import BitbucketConfig, BitbucketEmulation
+from .coveralls import CoverallsConfig, CoverallsEmulation
 from .emulation import Emulation
 from .faults import MAX_DELAY, FaultRule, Faults
 from .messages import Headers, Outcome, Request, Response, error_response
@@ -168,7 +169,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class Sandbox:
-    """A local emulation of Bitbucket's build-status REST API (plus plugged-in emulations).
+    """A local emulation of Bitbucket's build-status REST API and Coveralls (plus plugged-in emulations).
 
     ::
 
@@ -186,6 +187,7 @@ class Sandbox:
         port: int = 0,
         *,
         bitbucket: BitbucketConfig | dict | None = None,
+        coveralls: CoverallsConfig | dict | None = None,
         rate: float | None = None,
         burst: int | None = None,
     ) -> None:
@@ -193,10 +195,17 @@ class Sandbox:
             bitbucket = BitbucketConfig(**bitbucket)
         elif bitbucket is not None and not isinstance(bitbucket, BitbucketConfig):
             raise TypeError("bitbucket must be a BitbucketConfig or a dict of its fields")
+        if isinstance(coveralls, dict):
+            coveralls = CoverallsConfig(**coveralls)
+        elif coveralls is not None and not isinstance(coveralls, CoverallsConfig):
+            raise TypeError("coveralls must be a CoverallsConfig or a dict of its fields")
         self.app = SandboxApp(rate, burst)
         self._bitbucket = BitbucketEmulation(bitbucket)
         self.app.add(self._bitbucket)
+        self._coveralls = CoverallsEmulation(coveralls)
+        self.app.add(self._coveralls)
         self._server = _Server((host, port), self.app)
+        self._coveralls.default_base_url = self.url
         self._thread: threading.Thread | None = None
         self._serving = False
         self._closed = False
@@ -288,6 +297,11 @@ class Sandbox:
     @property
     def bitbucket(self) -> BitbucketEmulation:
         return self._bitbucket
+
+    @property
+    def coveralls(self) -> CoverallsEmulation:
+        """The Coveralls emulation, served at :attr:`url` (``/api/v1/jobs``, ``/webhook``)."""
+        return self._coveralls
 
     def add(self, emulation: Emulation) -> Emulation:
         """Plug in another emulation; returns it."""

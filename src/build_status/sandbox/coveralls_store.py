@@ -1,0 +1,156 @@
+"""Coveralls builds and jobs as the service groups them: one build per (repository, CI build number).
+
+Repositories are known by a digest of their repo token, so no token is ever kept here.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import threading
+import time
+from typing import Any, Callable, Optional
+
+
+def repo_key(token: str) -> str:
+    """The name a repository is stored under: a digest of its repo token, never the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class BuildClosed(Exception):
+    """A job was sent to a build that is already closed."""
+
+    def __init__(self, build: dict[str, Any]) -> None:
+        super().__init__(f"build {build['number']} is closed")
+        self.build = build
+
+
+class NoBuild(Exception):
+    """The webhook named a build number that no job of this repository used."""
+
+
+class CoverallsStore:
+    """Thread-safe store of builds (with their jobs), newest first when listed."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._build_ids = itertools.count(1)
+        self._job_ids = itertools.count(1)
+        self._builds: dict[int, dict[str, Any]] = {}
+        self._by_number: dict[tuple[str, str], int] = {}
+        self._jobs: dict[int, dict[str, Any]] = {}
+
+    # -- changes -------------------------------------------------------------------------------
+    def add_job(self, repo: str, number: Optional[str], job: dict[str, Any], parallel: bool) -> dict[str, Any]:
+        """Add a job (its summary fields) to the build ``number`` of ``repo``, creating the build if
+        needed; a job that is not parallel closes its build.  Raises :class:`BuildClosed`.
+
+        Jobs without a build number each get a build of their own (which can never be closed by the
+        webhook, as on Coveralls).  Returns a copy of the stored job.
+        """
+        with self._lock:
+            build = None
+            if number is not None:
+                build_id = self._by_number.get((repo, number))
+                build = None if build_id is None else self._builds[build_id]
+            if build is not None and build["closed"]:
+                raise BuildClosed(_public(build))
+            now = self._clock()
+            if build is None:
+                build = {
+                    "id": next(self._build_ids),
+                    "number": number,
+                    "closed": False,
+                    "jobs": [],
+                    "carryforward": [],
+                    "carried": [],
+                    "closes": 0,
+                    "created_at": now,
+                    "closed_at": None,
+                    "_repo": repo,
+                }
+                self._builds[build["id"]] = build
+                if number is not None:
+                    self._by_number[(repo, number)] = build["id"]
+            stored = dict(job)
+            stored.update(
+                id=next(self._job_ids),
+                build_id=build["id"],
+                build_num=number,
+                number=len(build["jobs"]) + 1,
+                parallel=parallel,
+                created_at=now,
+            )
+            self._jobs[stored["id"]] = stored
+            build["jobs"].append(stored)
+            if not parallel:
+                build["closed"] = True
+                build["closed_at"] = now
+            return copy.deepcopy(stored)
+
+    def close(self, repo: str, number: str, carryforward: list[str]) -> dict[str, Any]:
+        """Close the build ``number`` of ``repo`` (the parallel build webhook) and record the
+        carried-forward flags.  Raises :class:`NoBuild` or :class:`BuildClosed`."""
+        with self._lock:
+            build_id = self._by_number.get((repo, number))
+            if build_id is None:
+                raise NoBuild(number)
+            build = self._builds[build_id]
+            if build["closed"]:
+                raise BuildClosed(_public(build))
+            uploaded = {job.get("flag_name") for job in build["jobs"]}
+            build["carryforward"] = list(carryforward)
+            build["carried"] = [
+                {"flag_name": flag, "from_build": self._last_with_flag(repo, flag, build_id)}
+                for flag in carryforward
+                if flag not in uploaded
+            ]
+            build["closed"] = True
+            build["closed_at"] = self._clock()
+            build["closes"] += 1
+            return _public(build)
+
+    def _last_with_flag(self, repo: str, flag: str, before: int) -> Optional[str]:
+        """The number of the newest earlier build of ``repo`` with a job (or carried result) of ``flag``."""
+        for build_id in sorted(self._builds, reverse=True):
+            build = self._builds[build_id]
+            if build_id >= before or build["_repo"] != repo:
+                continue
+            if any(job.get("flag_name") == flag for job in build["jobs"]) or any(
+                carried["flag_name"] == flag for carried in build["carried"]
+            ):
+                return build["number"]
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._builds.clear()
+            self._by_number.clear()
+            self._jobs.clear()
+
+    # -- reading -------------------------------------------------------------------------------
+    def find(self, repo: str, number: str) -> dict[str, Any] | None:
+        with self._lock:
+            build_id = self._by_number.get((repo, number))
+            return None if build_id is None else _public(self._builds[build_id])
+
+    def build(self, build_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            build = self._builds.get(build_id)
+            return None if build is None else _public(build)
+
+    def job(self, job_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return None if job is None else copy.deepcopy(job)
+
+    def builds(self) -> list[dict[str, Any]]:
+        """Every build, newest first (copies)."""
+        with self._lock:
+            return [_public(self._builds[build_id]) for build_id in sorted(self._builds, reverse=True)]
+
+
+def _public(build: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy({name: value for name, value in build.items() if not name.startswith("_")})
