@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from ..contract import BUILDS_REQUEST, LEGACY_REQUEST, LEGACY_STATES
 from .bitbucket_store import BuildStatusStore, rest_view
-from .emulation import Emulation, Route, route
+from .emulation import ConfiguredEmulation, Route, route
 from .messages import BodyError, Request, Response, error_body, error_response
 
 TOKEN_KINDS = ("personal", "http-access")
@@ -163,36 +163,18 @@ def _normalise_context_path(path: object) -> str:
     return f"/{path}" if path else ""
 
 
-class BitbucketEmulation(Emulation):
+class BitbucketEmulation(ConfiguredEmulation):
     """Bitbucket's build-status endpoints; statuses are kept in memory."""
 
     name = "bitbucket"
+    config_type = BitbucketConfig
     title = "Bitbucket build statuses"
 
     def __init__(self, config: BitbucketConfig | None = None) -> None:
-        self._config = config or BitbucketConfig()
+        super().__init__(config)
         self.store = BuildStatusStore()
         self._routes_lock = threading.Lock()
         self._routes: tuple[str, list[Route]] | None = None
-
-    # -- configuration -------------------------------------------------------------------------
-    @property
-    def config(self) -> BitbucketConfig:
-        return self._config
-
-    @config.setter
-    def config(self, config: BitbucketConfig) -> None:
-        if not isinstance(config, BitbucketConfig):
-            raise TypeError("expected a BitbucketConfig")
-        self._config = config
-
-    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
-        """Change some settings (``configure({"version": "7.14"})``); returns the public config."""
-        self._config = self._config.with_changes(changes)
-        return self.public_config()
-
-    def public_config(self) -> dict[str, Any]:
-        return self._config.public()
 
     # -- test accessors ------------------------------------------------------------------------
     def statuses(self, sha: str) -> list[dict[str, Any]]:

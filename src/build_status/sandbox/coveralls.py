@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from .coveralls_payloads import PayloadError, flag_list, job_summary, read_upload, read_webhook, text_field
 from .coveralls_store import BuildClosed, CoverallsStore, NoBuild, repo_key
-from .emulation import Emulation, Route, route
+from .emulation import ConfiguredEmulation, Route, route
 from .messages import Request, Response
 
 DEFAULT_REPO_TOKEN = "coveralls-repo-token"  # noqa: S105 - the sandbox's well-known test token
@@ -84,14 +84,15 @@ class CoverallsConfig:
         return dataclasses.replace(self, **changes)
 
 
-class CoverallsEmulation(Emulation):
+class CoverallsEmulation(ConfiguredEmulation):
     """Coveralls' job upload and parallel build webhook; builds are kept in memory."""
 
     name = "coveralls"
+    config_type = CoverallsConfig
     title = "Coveralls parallel builds"
 
     def __init__(self, config: CoverallsConfig | None = None) -> None:
-        self._config = config or CoverallsConfig()
+        super().__init__(config)
         self.store = CoverallsStore()
         #: The base of ``url`` fields when there is no request to take it from (set by the Sandbox).
         self.default_base_url = ""
@@ -101,25 +102,6 @@ class CoverallsEmulation(Emulation):
             route("GET", r"/builds/(?P<id>[0-9]{1,18})/?", self.get_build),
             route("GET", r"/jobs/(?P<id>[0-9]{1,18})/?", self.get_job),
         ]
-
-    # -- configuration -------------------------------------------------------------------------
-    @property
-    def config(self) -> CoverallsConfig:
-        return self._config
-
-    @config.setter
-    def config(self, config: CoverallsConfig) -> None:
-        if not isinstance(config, CoverallsConfig):
-            raise TypeError("expected a CoverallsConfig")
-        self._config = config
-
-    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
-        """Change some settings (``configure({"repo_tokens": ["t"]})``); returns the public config."""
-        self._config = self._config.with_changes(changes)
-        return self.public_config()
-
-    def public_config(self) -> dict[str, Any]:
-        return self._config.public()
 
     # -- test accessors ------------------------------------------------------------------------
     def register_job(

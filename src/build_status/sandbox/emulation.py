@@ -54,3 +54,33 @@ class Emulation:
     def public_config(self) -> dict[str, Any]:
         """The configuration as shown by ``GET /_sandbox/config/<name>`` (no secrets)."""
         return {}
+
+
+class ConfiguredEmulation(Emulation):
+    """An emulation with a frozen config dataclass that offers ``with_changes(dict)`` and ``public()``.
+
+    Subclasses set :attr:`config_type` and call ``super().__init__(config)``.
+    """
+
+    config_type: type = object
+
+    def __init__(self, config: Any = None) -> None:
+        self._config = config if config is not None else self.config_type()
+
+    @property
+    def config(self) -> Any:
+        return self._config
+
+    @config.setter
+    def config(self, config: Any) -> None:
+        if not isinstance(config, self.config_type):
+            raise TypeError(f"expected a {self.config_type.__name__}")
+        self._config = config
+
+    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change some settings (e.g. ``configure({"version": "7.14"})``); returns the public config."""
+        self._config = self._config.with_changes(changes)
+        return self.public_config()
+
+    def public_config(self) -> dict[str, Any]:
+        return self._config.public()
