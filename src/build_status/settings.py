@@ -42,12 +42,6 @@ class Auth:
         pair = f"{self.username}:{self.credential}".encode()
         return "Basic " + base64.b64encode(pair).decode("ascii")
 
-    @property
-    def described(self) -> str:
-        if self.scheme == "Bearer":
-            return "bitbucket-token (Bearer)"
-        return f"bitbucket-username '{self.username}' + bitbucket-password (Basic)"
-
 
 @dataclass(frozen=True)
 class BitbucketSettings:
@@ -94,6 +88,7 @@ class Settings:
 
     bitbucket: BitbucketSettings | None
     coveralls: CoverallsSettings | None
+    #: PEM text of the extra CA certificate(s) to trust, or "".
     ca_cert: str
     insecure: bool
     timeout: float
@@ -128,13 +123,14 @@ def parse_url(name: str, value: str, *, example: str = "https://bitbucket.exampl
         raise InputError(name, f"is required: the base URL, e.g. {example}.")
     if any(ch.isspace() or ord(ch) < 32 for ch in text):
         raise InputError(name, "must not contain white space or control characters.")
+    shown = _show(_without_secrets(text))
     try:
         parts = urlsplit(text)
         port = parts.port  # raises ValueError for a bad port
     except ValueError as exc:
-        raise InputError(name, f"'{_show(text)}' is not a valid URL ({exc}).") from None
+        raise InputError(name, f"'{shown}' is not a valid URL ({exc}).") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(name, f"'{_show(text)}' is not an http(s) URL; expected e.g. https://bitbucket.example.com.")
+        raise InputError(name, f"'{shown}' is not an http(s) URL; expected e.g. {example}.")
     if parts.username or parts.password:
         raise InputError(name, "must not contain credentials; use bitbucket-token or bitbucket-username/-password.")
     if parts.query or parts.fragment:
@@ -225,7 +221,7 @@ def parse_duration(value: str) -> int | None:
 
 
 def parse_ca_cert(value: str) -> str:
-    """A PEM text or the path of a PEM file (checked to hold at least one certificate)."""
+    """The PEM text given, or read from the file named (checked to hold at least one certificate)."""
     text = value.strip()
     if not text:
         return ""
@@ -243,7 +239,7 @@ def parse_ca_cert(value: str) -> str:
         raise InputError(
             "ca-cert", "holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)."
         )
-    return text
+    return pem.strip() + "\n"
 
 
 def parse_settings(raw: dict[str, str], context: Context) -> Settings:
@@ -372,6 +368,12 @@ def parse_flags(value: str) -> tuple[str, ...]:
         if name not in flags:
             flags.append(name)
     return tuple(flags)
+
+
+def _without_secrets(url: str) -> str:
+    """A URL as it may be shown: no user info (``user:password@``), no query or fragment."""
+    url = re.sub(r"^([^:/?#]*:?//)[^/?#]*@", r"\1***@", url)
+    return re.split(r"[?#]", url, maxsplit=1)[0]
 
 
 def _show(text: str, limit: int = 60) -> str:

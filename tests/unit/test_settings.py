@@ -224,3 +224,13 @@ def test_bad_coveralls_inputs(changes, name, words):
         parse_settings(coveralls_raw(**changes), CTX)
     assert info.value.name == name
     assert words in info.value.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://user:s3cretpw@bb.example.com:99999", "ftp://user:s3cretpw@bb.example.com", "bb?token=s3cretpw"],
+)
+def test_url_errors_never_show_credentials_or_query(url):
+    error = error_of(**{"bitbucket-url": url})
+    assert error.name == "bitbucket-url"
+    assert "s3cretpw" not in error.message
