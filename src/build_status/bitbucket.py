@@ -9,11 +9,10 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from . import http
+from .contract import BUILDS
 from .errors import RemoteError
 from .settings import Auth
 
-COMMITS = "commits"
-BUILDS = "builds"
 RICH = "richBuildStatus"
 CANCELLED_CAPABILITY = "cancelledStatus"
 
@@ -126,7 +125,7 @@ class Bitbucket:
         if 300 <= status < 400:
             location = response.headers.get("Location", "")
             return (
-                f"It redirects to {http._strip_urls(location) or 'another address'}; set bitbucket-url to the "
+                f"It redirects to {http.strip_query(location) or 'another address'}; set bitbucket-url to the "
                 "address it redirects to (redirects are not followed, so credentials stay with the host you named)."
             )
         if status == 401:

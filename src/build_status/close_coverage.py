@@ -8,7 +8,7 @@ from . import http
 from .coveralls import Coveralls
 from .errors import DeadlineExceeded, RemoteError
 from .settings import CoverallsSettings, Settings
-from .workflow import Console, markdown_cell
+from .workflow import Console, markdown_cell, markdown_link
 
 
 def run(
@@ -52,9 +52,7 @@ def run(
         console.set_output("coveralls-url", closed.url)
     if closed.jobs is not None:
         console.set_output("coveralls-jobs", str(closed.jobs))
-    build = f"`{markdown_cell(settings.build_number)}`"
-    if closed.url.startswith(("http://", "https://")):
-        build = f"[{build}]({closed.url.replace(')', '%29').replace(' ', '%20')})"
+    build = markdown_link(f"`{markdown_cell(settings.build_number)}`", closed.url)
     jobs_text = f"{closed.jobs} job(s)" if closed.jobs is not None else "jobs not reported"
     console.summary(
         f"### Coveralls\n\nClosed parallel build {build}: {jobs_text}; carry-forward flags: {markdown_cell(flags)}.\n\n"

@@ -46,6 +46,7 @@ BUILDS_REQUEST = {
     },
 }
 
-#: States each endpoint takes.
-LEGACY_STATES = ("SUCCESSFUL", "FAILED", "INPROGRESS")
-ALL_STATES = ("SUCCESSFUL", "FAILED", "INPROGRESS", "CANCELLED", "UNKNOWN")
+#: The two endpoints, as the ``bitbucket-api`` input names them, and what messages call them.
+COMMITS = "commits"
+BUILDS = "builds"
+ENDPOINT_LABEL = {COMMITS: "commit-only endpoint", BUILDS: "repository-scoped builds endpoint"}

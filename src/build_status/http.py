@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -169,7 +170,7 @@ def default_ca_file(env: dict[str, str]) -> str | None:
     return None
 
 
-def tls_verify(ca_cert: str, insecure: bool, env: dict[str, str], workdir: str) -> bool | str:
+def tls_verify(ca_pem: str, insecure: bool, env: dict[str, str], workdir: str) -> bool | str:
     """What to pass as ``verify``: False, the environment's bundle, or a bundle with ``ca-cert`` added.
 
     ``ca-cert`` is trusted *in addition to* the usual CAs, so one run can talk to a Bitbucket behind a
@@ -178,19 +179,14 @@ def tls_verify(ca_cert: str, insecure: bool, env: dict[str, str], workdir: str) 
     if insecure:
         return False
     base = default_ca_file(env)
-    if not ca_cert:
+    if not ca_pem:
         return base or True
-    if "-----BEGIN" in ca_cert:
-        extra = ca_cert.strip() + "\n"
-    else:
-        with open(ca_cert, encoding="utf-8", errors="replace") as handle:
-            extra = handle.read()
     if base is None:
         import certifi
 
         base = certifi.where()
     with open(base, encoding="utf-8", errors="replace") as handle:
-        bundle = handle.read().rstrip("\n") + "\n" + extra
+        bundle = handle.read().rstrip("\n") + "\n" + ca_pem
     fd, path = tempfile.mkstemp(prefix="ca-", suffix=".pem", dir=workdir)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(bundle)
@@ -239,10 +235,9 @@ def describe_exception(exc: BaseException) -> str:
         return "the connection was closed before an answer came"
     if "giving up" in lowered:
         return text[text.find("giving up") :]
-    return _strip_urls(type(reason).__name__ if reason is not None else type(exc).__name__)
+    return strip_query(type(reason).__name__ if reason is not None else type(exc).__name__)
 
 
-def _strip_urls(text: str) -> str:
-    import re
-
+def strip_query(text: str) -> str:
+    """Cut the query string (which may carry a token) off every URL in ``text``."""
     return re.sub(r"(https?://[^\s?'\"]*)\?[^\s'\"]*", r"\1?…", text)

@@ -19,7 +19,7 @@ class Input:
     #: The default written into action.yml (may be a ``${{ }}`` expression), or None.
     default: str | None = None
     #: Outside GitHub Actions, where no ``INPUT_*`` variable carries the evaluated action.yml default,
-    #: this computes the same value from the environment.
+    #: this computes the same value from the environment (a plain default needs none).
     fallback: Callable[[Context], str] | None = None
     secret: bool = False
     #: For the CLI's --help: the value's form.
@@ -30,6 +30,11 @@ class Input:
         """``INPUT_BITBUCKET-URL`` as the runner sets it, and ``INPUT_BITBUCKET_URL`` for shells."""
         upper = self.name.upper().replace(" ", "_")
         return f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"
+
+    @property
+    def static_default(self) -> str:
+        """The action.yml default when it is a plain value (not an expression), else ``""``."""
+        return self.default if self.default and "${{" not in self.default else ""
 
     @property
     def flag(self) -> str:
@@ -130,7 +135,6 @@ INPUTS: tuple[Input, ...] = (
         "auto (repository-scoped endpoint when bitbucket-project/-repo are set and the server has it, "
         "else commit-only), commits, or builds.",
         default="auto",
-        fallback=lambda ctx: "auto",
         metavar="API",
     ),
     Input(
@@ -171,28 +175,24 @@ INPUTS: tuple[Input, ...] = (
         "insecure",
         "Skip TLS certificate verification (not recommended: use ca-cert).",
         default="false",
-        fallback=lambda ctx: "false",
         metavar="BOOL",
     ),
     Input(
         "timeout",
         "Deadline in seconds for the whole step, retries included.",
         default="60",
-        fallback=lambda ctx: "60",
         metavar="SECONDS",
     ),
     Input(
         "fail-on-error",
         "Fail the step when a server cannot be reached or refuses the status; false turns that into a warning.",
         default="true",
-        fallback=lambda ctx: "true",
         metavar="BOOL",
     ),
     Input(
         "dry-run",
         "Print the requests that would be sent (secrets masked) and send nothing.",
         default="false",
-        fallback=lambda ctx: "false",
         metavar="BOOL",
     ),
     Input(
@@ -200,7 +200,6 @@ INPUTS: tuple[Input, ...] = (
         "Close the Coveralls parallel build in this step (the fan-in job that needs all the parallel jobs), "
         "so Coveralls computes the aggregate coverage and notifies. Bitbucket inputs may then be left out.",
         default="false",
-        fallback=lambda ctx: "false",
         metavar="BOOL",
     ),
     Input(
@@ -228,7 +227,6 @@ INPUTS: tuple[Input, ...] = (
         "coveralls-endpoint",
         "Coveralls base URL (Coveralls Enterprise users set their own).",
         default="https://coveralls.io",
-        fallback=lambda ctx: "https://coveralls.io",
         metavar="URL",
     ),
 )
@@ -264,6 +262,6 @@ def read_raw(env: dict[str, str], flags: dict[str, str | None] | None, context: 
                     value = candidate
                     break
         if value is None or not value.strip():
-            value = item.fallback(context) if item.fallback else ""
+            value = item.fallback(context) if item.fallback else item.static_default
         raw[item.name] = value
     return raw

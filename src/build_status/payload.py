@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .contract import BUILDS_REQUEST, LEGACY_REQUEST
+from .contract import BUILDS, BUILDS_REQUEST, ENDPOINT_LABEL, LEGACY_REQUEST
 from .errors import InputError
-from .settings import Settings
-
-COMMITS = "commits"
-BUILDS = "builds"
+from .settings import BitbucketSettings
 
 #: Payload field → the input it comes from (for error messages).
 FIELD_INPUT = {
@@ -23,11 +20,9 @@ FIELD_INPUT = {
     "parent": "parent",
     "duration": "duration",
 }
-#: What each endpoint is called in messages.
-ENDPOINT_NAMES = {COMMITS: "the commit-only endpoint", BUILDS: "the repository-scoped endpoint"}
 
 
-def build(settings: Settings, api: str, state: str, description: str) -> dict[str, Any]:
+def build(settings: BitbucketSettings, api: str, state: str, description: str) -> dict[str, Any]:
     """The JSON body to post with ``state`` on endpoint ``api`` (``commits`` or ``builds``)."""
     body: dict[str, Any] = {"state": state, "key": settings.key, "url": settings.url}
     if settings.name:
@@ -62,7 +57,7 @@ def validate(body: dict[str, Any], api: str) -> None:
 def _input_error(error: Any, body: dict[str, Any], api: str) -> InputError:
     field = error.path[0] if error.path else (error.validator_value[0] if error.validator == "required" else "")
     name = FIELD_INPUT.get(str(field), str(field))
-    where = ENDPOINT_NAMES[api]
+    where = f"the {ENDPOINT_LABEL[api]}"
     value = body.get(field)
     rule = error.validator
     if rule == "maxLength":

@@ -6,14 +6,14 @@ import json
 from dataclasses import dataclass, field
 
 from . import http, naming, payload
-from .bitbucket import BUILDS, COMMITS, Bitbucket, Capabilities
+from .bitbucket import Bitbucket, Capabilities
 from .context import Context
+from .contract import BUILDS, COMMITS, ENDPOINT_LABEL
 from .errors import DeadlineExceeded, InputError, RemoteError
 from .settings import BitbucketSettings, Settings
 from .states import NEWER_STATES, accepted
-from .workflow import Console, markdown_cell
+from .workflow import Console, markdown_cell, markdown_link
 
-ENDPOINT_LABEL = {BUILDS: "repository-scoped builds endpoint", COMMITS: "commit-only endpoint"}
 BADGE = {"SUCCESSFUL": "✅", "FAILED": "❌", "INPROGRESS": "🔵", "CANCELLED": "⚪", "UNKNOWN": "❔"}
 
 
@@ -208,9 +208,7 @@ def _summary(
         "| Commit | State | Key | Name | Result |",
         "| --- | --- | --- | --- | --- |",
     ]
-    name = markdown_cell(settings.name)
-    if settings.url.startswith(("http://", "https://")):
-        name = f"[{name}]({settings.url.replace(')', '%29').replace(' ', '%20')})"
+    name = markdown_link(markdown_cell(settings.name), settings.url)
     for outcome in outcomes:
         shown = f"{BADGE.get(state, '')} {state}".strip() if state else "—"
         result = label if outcome.ok else "**not posted**: " + markdown_cell(outcome.message)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 
-from . import http
+from . import close_coverage, http, post_status
 from .context import Context
 from .errors import EXIT_OK, EXIT_REMOTE
 from .settings import Settings
@@ -17,8 +17,6 @@ from .workflow import Console
 
 def run(settings: Settings, context: Context, console: Console) -> int:
     """Carry out the run; returns the exit code. Raises InputError before anything is sent."""
-    from . import post_status
-
     plan = post_status.check(settings.bitbucket, context) if settings.bitbucket else None
     if settings.insecure:
         console.warning(
@@ -38,8 +36,6 @@ def run(settings: Settings, context: Context, console: Console) -> int:
             if settings.bitbucket:
                 landed &= post_status.run(settings.bitbucket, settings, context, console, session, deadline, plan)
             if settings.coveralls:
-                from . import close_coverage
-
                 landed &= close_coverage.run(settings.coveralls, settings, console, session, deadline)
         finally:
             session.close()

@@ -14,7 +14,8 @@ STATES = (SUCCESSFUL, FAILED, INPROGRESS, CANCELLED, UNKNOWN)
 NEWER_STATES = frozenset({CANCELLED, UNKNOWN})
 
 #: States the commit-only endpoint takes.
-LEGACY_STATES_SET = frozenset({SUCCESSFUL, FAILED, INPROGRESS})
+LEGACY_STATES = (SUCCESSFUL, FAILED, INPROGRESS)
+LEGACY_STATES_SET = frozenset(LEGACY_STATES)
 
 #: What a state falls back to where the server does not take it.
 FALLBACK = {CANCELLED: FAILED, UNKNOWN: FAILED}

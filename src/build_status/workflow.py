@@ -63,6 +63,13 @@ def markdown_cell(text: str) -> str:
     )
 
 
+def markdown_link(text: str, url: str) -> str:
+    """``[text](url)`` for the step summary; plain text when ``url`` is not http(s)."""
+    if not url.startswith(("http://", "https://")):
+        return text
+    return f"[{text}]({url.replace(')', '%29').replace(' ', '%20')})"
+
+
 class Redactor:
     """Replaces every known secret, in the forms it may travel in, with ``***``."""
 
@@ -116,7 +123,6 @@ class Console:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.redact = redactor or Redactor()
-        self.errors = 0
 
     # -- secrets ---------------------------------------------------------------------------------
     def secret(self, value: str) -> None:
@@ -147,14 +153,10 @@ class Console:
             self._write(self.err, "debug: " + neutralise(self.redact(text)))
 
     def error(self, text: str, *, title: str | None = None) -> None:
-        self.errors += 1
         self._annotation("error", text, title)
 
     def warning(self, text: str, *, title: str | None = None) -> None:
         self._annotation("warning", text, title)
-
-    def notice(self, text: str, *, title: str | None = None) -> None:
-        self._annotation("notice", text, title)
 
     def _annotation(self, kind: str, text: str, title: str | None) -> None:
         text = self.redact(text)
@@ -165,7 +167,7 @@ class Console:
             self._write(self.out, f"::{kind}{props}::{escape_data(text)}")
         else:
             # Outside GitHub Actions the title adds nothing a reader needs.
-            self._write(self.err if kind != "notice" else self.out, neutralise(f"{kind}: {text}"))
+            self._write(self.err, neutralise(f"{kind}: {text}"))
 
     def group(self, title: str) -> None:
         if self.actions:
@@ -185,9 +187,6 @@ class Console:
     # -- file commands ---------------------------------------------------------------------------
     def set_output(self, name: str, value: str) -> None:
         self._file_command("GITHUB_OUTPUT", name, value)
-
-    def save_state(self, name: str, value: str) -> None:
-        self._file_command("GITHUB_STATE", name, value)
 
     def _file_command(self, variable: str, name: str, value: str) -> None:
         path = self.env.get(variable)

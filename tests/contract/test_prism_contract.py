@@ -7,6 +7,7 @@ import pytest
 
 from build_status import http, payload
 from build_status.bitbucket import Bitbucket
+from build_status.contract import BUILDS, COMMITS
 from build_status.errors import RemoteError
 from build_status.sandbox.runner import Job, run_step
 from build_status.settings import Auth, parse_settings
@@ -35,10 +36,10 @@ def settings_for(prism_url, **changes):
 @pytest.mark.parametrize("state", ["SUCCESSFUL", "FAILED", "INPROGRESS"])
 def test_commit_only_post_shapes_are_accepted(prism_url, auth, state):
     settings = settings_for(prism_url, description="x" * 255)
-    body = payload.build(settings, payload.COMMITS, state, settings.description)
-    payload.validate(body, payload.COMMITS)
+    body = payload.build(settings, COMMITS, state, settings.description)
+    payload.validate(body, COMMITS)
     api = client(prism_url, auth)
-    api.post(api.commits_url(SHA), body, what="posting", api=payload.COMMITS)
+    api.post(api.commits_url(SHA), body, what="posting", api=COMMITS)
 
 
 @pytest.mark.contract
@@ -46,11 +47,11 @@ def test_commit_only_post_shapes_are_accepted(prism_url, auth, state):
 @pytest.mark.parametrize("state", ["SUCCESSFUL", "FAILED", "INPROGRESS", "CANCELLED", "UNKNOWN"])
 def test_repository_scoped_post_shapes_are_accepted(prism_url, auth, state):
     settings = settings_for(prism_url, **REPO, ref="refs/heads/feature/x", description="d" * 600)
-    body = payload.build(settings, payload.BUILDS, state, settings.description)
-    payload.validate(body, payload.BUILDS)
+    body = payload.build(settings, BUILDS, state, settings.description)
+    payload.validate(body, BUILDS)
     assert {"buildNumber", "ref", "parent", "duration"} <= set(body)
     api = client(prism_url, auth)
-    api.post(api.builds_url("PRJ", "app", SHA), body, what="posting", api=payload.BUILDS)
+    api.post(api.builds_url("PRJ", "app", SHA), body, what="posting", api=BUILDS)
 
 
 @pytest.mark.contract
@@ -75,7 +76,7 @@ def test_capabilities_and_reads_are_understood(prism_url):
 def test_a_wrong_shape_is_rejected_so_the_check_can_fail(prism_url, body):
     api = client(prism_url)
     with pytest.raises(RemoteError) as info:
-        api.post(api.commits_url(SHA), body, what="posting", api=payload.COMMITS)
+        api.post(api.commits_url(SHA), body, what="posting", api=COMMITS)
     assert info.value.status in (400, 422)
 
 
@@ -87,7 +88,7 @@ def test_wrong_ref_is_rejected_on_the_builds_endpoint(prism_url):
             api.builds_url("PRJ", "app", SHA),
             {"state": "SUCCESSFUL", "key": "k", "url": "https://x", "ref": "heads/main"},
             what="posting",
-            api=payload.BUILDS,
+            api=BUILDS,
         )
     assert info.value.status in (400, 422)
 

@@ -12,7 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..contract import BUILDS_REQUEST, LEGACY_REQUEST, LEGACY_STATES
+from ..contract import BUILDS_REQUEST, LEGACY_REQUEST
+from ..states import LEGACY_STATES
 from .bitbucket_store import BuildStatusStore, rest_view
 from .emulation import ConfiguredEmulation, Route, route
 from .messages import BodyError, Request, Response, error_body, error_response

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contract import ALL_STATES
+from ..states import STATES
 
 LABELS = {
     "state": "The build state",
@@ -54,7 +54,7 @@ def error(context: str | None, message: str, exception_name: str) -> dict:
 
 
 def states_text(states: list[str] | tuple[str, ...]) -> str:
-    ordered = [state for state in ALL_STATES if state in states]
+    ordered = [state for state in STATES if state in states]
     return ", ".join(ordered)
 
 
