@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import requests
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -10,6 +12,9 @@ USER = ("sandbox", "sandbox-password")
 PERSONAL_TOKEN = "sandbox-token"
 REPO_TOKEN = "sandbox-repo-token"
 TIMEOUT = 5
+WEBAPPIO_TOKEN = "webappio-token"
+WEBAPPIO_REPO = "sandbox-app"
+WEBAPPIO_API = "/webappio/api/v1"
 
 
 def legacy_path(sha: str = SHA, version: str = "1.0") -> str:
@@ -18,6 +23,11 @@ def legacy_path(sha: str = SHA, version: str = "1.0") -> str:
 
 def builds_path(sha: str = SHA, project: str = "PROJ", slug: str = "repo") -> str:
     return f"/rest/api/latest/projects/{project}/repos/{slug}/commits/{sha}/builds"
+
+
+def webappio_path(*parts: object) -> str:
+    """``/webappio/api/v1/<part>/<part>…``, each part percent-encoded: ``webappio_path("run", repo, "search")``."""
+    return WEBAPPIO_API + "".join("/" + quote(str(part), safe="") for part in parts)
 
 
 def status(key: str = "build-1", state: str = "SUCCESSFUL", **fields: object) -> dict:

@@ -1,4 +1,4 @@
-"""An embedded local emulation of Bitbucket's build-status REST API and Coveralls (and, later, other services).
+"""An embedded local emulation of Bitbucket's build-status REST API, Coveralls and webapp.io's CI-jobs API.
 
 ::
 
@@ -8,6 +8,7 @@
         ...                               # point the client at sandbox.url
         sandbox.bitbucket.statuses(sha)   # what was posted
         sandbox.coveralls.build("42")     # a Coveralls parallel build (uploads + webhook at sandbox.url)
+        sandbox.webappio.add_job(script=("RUNNING", "SUCCEEDED"))  # a webapp.io run, API at sandbox.webappio_url
 
 Also served: an overview page at ``/``, the JSON state at ``/_sandbox/state``, the request log at
 ``/_sandbox/requests``, faults at ``/_sandbox/faults``.  ``build-status sandbox`` runs it from the command
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from .faults import FaultRule, Faults
     from .messages import Request, Response
     from .server import Sandbox
+    from .webappio import WebappioConfig, WebappioEmulation
 
 __all__ = [
     "BitbucketConfig",
@@ -40,6 +42,8 @@ __all__ = [
     "Request",
     "Response",
     "Sandbox",
+    "WebappioConfig",
+    "WebappioEmulation",
 ]
 
 _WHERE = {
@@ -53,6 +57,8 @@ _WHERE = {
     "Request": "messages",
     "Response": "messages",
     "Sandbox": "server",
+    "WebappioConfig": "webappio",
+    "WebappioEmulation": "webappio",
 }
 
 

@@ -12,6 +12,8 @@ from typing import TextIO
 from .bitbucket import TOKEN_KINDS, BitbucketConfig, parse_version
 from .coveralls import DEFAULT_REPO_TOKEN
 from .server import Sandbox
+from .webappio import DEFAULT_TOKEN as WEBAPPIO_TOKEN
+from .webappio import WebappioConfig
 
 DEFAULT_PORT = 7990
 
@@ -30,6 +32,12 @@ def _token(text: str) -> tuple[str, str]:
     if not text:
         raise argparse.ArgumentTypeError("a token must not be empty")
     return text, "personal"
+
+
+def _webappio_token(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("a webapp.io token must not be empty")
+    return text
 
 
 def _version(text: str) -> str:
@@ -70,8 +78,8 @@ def _is_loopback(host: str) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build-status sandbox",
-        description="Serve a local emulation of Bitbucket's build-status REST API and of Coveralls' job upload and "
-        "parallel build webhook (with an overview page).",
+        description="Serve a local emulation of Bitbucket's build-status REST API, of Coveralls' job upload and "
+        "parallel build webhook, and of webapp.io's CI-jobs API (with an overview page).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback)")
     parser.add_argument(
@@ -99,10 +107,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN[:http-access]",
         help="an access token, personal unless :http-access (repeatable; replaces the default tokens)",
     )
+    parser.add_argument(
+        "--webappio-token",
+        type=_webappio_token,
+        action="append",
+        metavar="TOKEN",
+        help=f"a webapp.io API token (repeatable; replaces the default token {WEBAPPIO_TOKEN})",
+    )
     return parser
 
 
-def _announce(sandbox: Sandbox, config: BitbucketConfig, custom_users: bool, custom_tokens: bool, out: TextIO) -> None:
+def _announce(
+    sandbox: Sandbox,
+    config: BitbucketConfig,
+    custom_users: bool,
+    custom_tokens: bool,
+    out: TextIO,
+    custom_webappio_tokens: bool = False,
+) -> None:
     print(f"Sandbox listening on {sandbox.url}", file=out, flush=True)
     lines = [
         f"Bitbucket {config.version} base URL: {sandbox.bitbucket_url}",
@@ -120,6 +142,12 @@ def _announce(sandbox: Sandbox, config: BitbucketConfig, custom_users: bool, cus
         lines.append("        sandbox-repo-token (repository HTTP access token; Bearer only)")
     lines.append(f"Coveralls endpoint: {sandbox.url} (job uploads, parallel build webhook)")
     lines.append(f"Coveralls repo token: {DEFAULT_REPO_TOKEN}")
+    repositories = ", ".join(sandbox.webappio.config.repositories)
+    lines.append(f"webapp.io API base URL: {sandbox.webappio_url} (repositories: {repositories})")
+    if custom_webappio_tokens:
+        lines.append(f"webapp.io API tokens: {len(sandbox.webappio.config.tokens)} (the token query parameter)")
+    else:
+        lines.append(f"webapp.io API token: {WEBAPPIO_TOKEN} (the token query parameter)")
     lines.append("Stop with Ctrl+C.")
     print("\n".join(lines), file=out, flush=True)
 
@@ -143,7 +171,10 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
         fields["tokens"] = dict(args.token)
     try:
         config = BitbucketConfig(**fields)
-        sandbox = Sandbox(args.host, args.port, bitbucket=config, rate=args.rate_limit, burst=args.burst)
+        webappio = WebappioConfig(tokens=tuple(args.webappio_token)) if args.webappio_token else None
+        sandbox = Sandbox(
+            args.host, args.port, bitbucket=config, webappio=webappio, rate=args.rate_limit, burst=args.burst
+        )
     except (OSError, ValueError) as exc:
         print(f"build-status sandbox: error: {exc}", file=sys.stderr)
         return 1
@@ -157,7 +188,7 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
             break
     try:
         sandbox.start()
-        _announce(sandbox, config, bool(args.user), bool(args.token), out)
+        _announce(sandbox, config, bool(args.user), bool(args.token), out, bool(args.webappio_token))
         if not _is_loopback(sandbox.host):
             print(
                 f"Warning: bound to {sandbox.host}, not loopback: anyone who can reach it can read and change it.",

@@ -16,6 +16,7 @@ from .coveralls import CoverallsConfig, CoverallsEmulation
 from .emulation import Emulation
 from .faults import MAX_DELAY, FaultRule, Faults
 from .messages import Headers, Outcome, Request, Response, error_response
+from .webappio import WebappioConfig, WebappioEmulation
 
 #: Request bodies larger than this are refused with 413.
 MAX_BODY = 10 * 1024 * 1024
@@ -169,7 +170,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class Sandbox:
-    """A local emulation of Bitbucket's build-status REST API and Coveralls (plus plugged-in emulations).
+    """A local emulation of Bitbucket's build-status REST API, Coveralls and webapp.io (plus plugged-in emulations).
 
     ::
 
@@ -188,6 +189,7 @@ class Sandbox:
         *,
         bitbucket: BitbucketConfig | dict | None = None,
         coveralls: CoverallsConfig | dict | None = None,
+        webappio: WebappioConfig | dict | None = None,
         rate: float | None = None,
         burst: int | None = None,
     ) -> None:
@@ -199,13 +201,20 @@ class Sandbox:
             coveralls = CoverallsConfig(**coveralls)
         elif coveralls is not None and not isinstance(coveralls, CoverallsConfig):
             raise TypeError("coveralls must be a CoverallsConfig or a dict of its fields")
+        if isinstance(webappio, dict):
+            webappio = WebappioConfig(**webappio)
+        elif webappio is not None and not isinstance(webappio, WebappioConfig):
+            raise TypeError("webappio must be a WebappioConfig or a dict of its fields")
         self.app = SandboxApp(rate, burst)
         self._bitbucket = BitbucketEmulation(bitbucket)
         self.app.add(self._bitbucket)
         self._coveralls = CoverallsEmulation(coveralls)
         self.app.add(self._coveralls)
+        self._webappio = WebappioEmulation(webappio)
+        self.app.add(self._webappio)
         self._server = _Server((host, port), self.app)
         self._coveralls.default_base_url = self.url
+        self._webappio.default_base_url = self.url
         self._thread: threading.Thread | None = None
         self._serving = False
         self._closed = False
@@ -293,6 +302,11 @@ class Sandbox:
         """The Bitbucket base URL: :attr:`url` plus the configured context path."""
         return self.url + self._bitbucket.config.context_path
 
+    @property
+    def webappio_url(self) -> str:
+        """The webapp.io API base URL (what ``https://webapp.io/api/v1`` is for the real service)."""
+        return self.url + "/webappio/api/v1"
+
     # -- emulations ----------------------------------------------------------------------------
     @property
     def bitbucket(self) -> BitbucketEmulation:
@@ -302,6 +316,11 @@ class Sandbox:
     def coveralls(self) -> CoverallsEmulation:
         """The Coveralls emulation, served at :attr:`url` (``/api/v1/jobs``, ``/webhook``)."""
         return self._coveralls
+
+    @property
+    def webappio(self) -> WebappioEmulation:
+        """The webapp.io emulation, served at :attr:`webappio_url` (``/run/<repo>/search``...)."""
+        return self._webappio
 
     def add(self, emulation: Emulation) -> Emulation:
         """Plug in another emulation; returns it."""
