@@ -52,6 +52,12 @@ class Context:
         return self.ref
 
     @property
+    def head_branch(self) -> str:
+        """The pushed branch's name (no ``refs/heads/``), or ``""`` when a tag or nothing was pushed."""
+        ref = self.pushed_ref
+        return ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else ""
+
+    @property
     def run_url(self) -> str:
         """The workflow run page, or ``""`` outside GitHub Actions."""
         if not (self.server_url and self.repository and self.run_id):

@@ -33,6 +33,9 @@ from .errors import DeadlineExceeded
 USER_AGENT = f"build-status/{__version__} (+https://github.com/build-status/build-status)"
 #: Answers worth another try: rate limiting and server-side trouble.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: For a request that must not be repeated once it may have arrived: only answers that say it was not
+#: carried out (too many requests, service unavailable) are worth another try.
+ONCE_RETRY_STATUSES = frozenset({429, 503})
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 8.0
 BACKOFF_JITTER = 0.5
@@ -49,6 +52,10 @@ class Deadline:
         self.seconds = seconds
         self._clock = clock
         self.end = clock() + seconds
+
+    def restart(self) -> None:
+        """Start the same length of time again from now (for the next part of a long run)."""
+        self.end = self._clock() + self.seconds
 
     def remaining(self) -> float:
         return max(0.0, self.end - self._clock())
@@ -115,18 +122,24 @@ class DeadlineRetry(Retry):
         return retry
 
 
-def make_retry(deadline: Deadline, *, retry_posts: bool = True, total: int = 10) -> DeadlineRetry:
-    """The retry policy: ``retry_posts`` says whether POSTs may be repeated (they are safe to repeat
-    when the server keeps one result per key, as Bitbucket does)."""
+def make_retry(deadline: Deadline, *, once: bool = False, total: int = 10) -> DeadlineRetry:
+    """The retry policy.
+
+    By default every method is retried (a status POST is safe to repeat: Bitbucket keeps one result per
+    key, and closing a Coveralls build twice is recognised).  ``once`` is for requests that must not be
+    carried out twice (starting a CI run): retried only when the request surely never arrived (the
+    connection could not be made) or the server said it did not carry it out (429, 503); never after a
+    read error, when it may have arrived.
+    """
     return DeadlineRetry(
         total=total,
         connect=total,
-        read=total,
+        read=0 if once else total,
         status=total,
         other=0,
         redirect=0,
-        allowed_methods=None if retry_posts else Retry.DEFAULT_ALLOWED_METHODS,
-        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,
+        status_forcelist=ONCE_RETRY_STATUSES if once else RETRY_STATUSES,
         backoff_factor=BACKOFF_FACTOR,
         backoff_max=BACKOFF_MAX,
         backoff_jitter=BACKOFF_JITTER,
@@ -141,10 +154,11 @@ def build_session(
     deadline: Deadline,
     *,
     verify: bool | str = True,
-    retry_posts: bool = True,
+    once: bool = False,
 ) -> requests.Session:
+    """A session with the retry policy (see :func:`make_retry`), TLS verification and our User-Agent."""
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=make_retry(deadline, retry_posts=retry_posts), pool_connections=4)
+    adapter = HTTPAdapter(max_retries=make_retry(deadline, once=once), pool_connections=4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT

@@ -82,7 +82,8 @@ INPUTS: tuple[Input, ...] = (
     ),
     Input(
         "state",
-        "INPROGRESS, SUCCESSFUL, FAILED, CANCELLED or UNKNOWN (any case). Empty: taken from job-status.",
+        "INPROGRESS, SUCCESSFUL, FAILED, CANCELLED or UNKNOWN (any case). Empty: taken from job-status "
+        "(or from the webapp.io run relayed).",
         metavar="STATE",
     ),
     Input(
@@ -95,7 +96,7 @@ INPUTS: tuple[Input, ...] = (
     Input(
         "key",
         "Build key, at most 255 characters. Default: stable across re-runs and distinct per workflow, job "
-        "and matrix combination, so a re-run replaces a red result.",
+        "and matrix combination, so a re-run replaces a red result (webapp.io/<webappio-repo> when relaying).",
         metavar="KEY",
     ),
     Input(
@@ -179,7 +180,8 @@ INPUTS: tuple[Input, ...] = (
     ),
     Input(
         "timeout",
-        "Deadline in seconds for the whole step, retries included.",
+        "Deadline in seconds for the step's exchanges with the servers, retries included (waiting for a "
+        "webapp.io run is bounded by webappio-timeout instead).",
         default="60",
         metavar="SECONDS",
     ),
@@ -229,6 +231,83 @@ INPUTS: tuple[Input, ...] = (
         default="https://coveralls.io",
         metavar="URL",
     ),
+    Input(
+        "webappio-token",
+        "webapp.io API token: relay a webapp.io CI run's result to Bitbucket (with webappio-repo). Masked; "
+        "it travels only as the token query parameter.",
+        secret=True,
+        metavar="TOKEN",
+    ),
+    Input(
+        "webappio-repo",
+        "The repository name as webapp.io knows it.",
+        metavar="NAME",
+    ),
+    Input(
+        "webappio-endpoint",
+        "webapp.io API base URL.",
+        default="https://webapp.io/api/v1",
+        metavar="URL",
+    ),
+    Input(
+        "webappio-job-id",
+        "Find the webapp.io run by its id (the number in its page's address).",
+        metavar="N",
+    ),
+    Input(
+        "webappio-branch",
+        "Find the most recent webapp.io run on this branch (exact, case sensitive); with webappio-trigger, "
+        "the branch to run (default: the pull request's head branch, else the pushed branch).",
+        metavar="BRANCH",
+    ),
+    Input(
+        "webappio-query",
+        "Find the most recent webapp.io run matching this query in webapp.io's search language "
+        "(e.g. 'branch:main -\"wip\"'); combined with webappio-job-id and webappio-branch when those are set.",
+        metavar="QUERY",
+    ),
+    Input(
+        "webappio-trigger",
+        "Start a new webapp.io run (on webappio-branch at webappio-ref) and follow it.",
+        default="false",
+        metavar="BOOL",
+    ),
+    Input(
+        "webappio-ref",
+        "The commit a triggered run checks out. Default: the commit reported on.",
+        metavar="SHA",
+    ),
+    Input(
+        "webappio-accept-buttons",
+        "Let a triggered run accept its BUTTON steps (e.g. to deploy).",
+        default="false",
+        metavar="BOOL",
+    ),
+    Input(
+        "webappio-extra",
+        "Text given to a triggered run as API_EXTRA.",
+        metavar="TEXT",
+    ),
+    Input(
+        "webappio-wait",
+        "Wait until the webapp.io run ends and post its final state (INPROGRESS is posted while it runs); "
+        "false posts its current state once.",
+        default="true",
+        metavar="BOOL",
+    ),
+    Input(
+        "webappio-poll-interval",
+        "How often to ask webapp.io while waiting: seconds, or a number with ms, s or m.",
+        default="15s",
+        metavar="DURATION",
+    ),
+    Input(
+        "webappio-timeout",
+        "How long to wait for the webapp.io run to end: seconds, or a number with s, m or h. Each exchange "
+        "with a server is still bounded by timeout.",
+        default="30m",
+        metavar="DURATION",
+    ),
 )
 
 OUTPUTS: tuple[Output, ...] = (
@@ -241,6 +320,9 @@ OUTPUTS: tuple[Output, ...] = (
     Output("result", "posted, failed (with fail-on-error false) or dry-run."),
     Output("coveralls-url", "The Coveralls build page, once the parallel build is closed."),
     Output("coveralls-jobs", "How many jobs the closed Coveralls build has (when Coveralls says)."),
+    Output("webappio-job-id", "The id of the webapp.io run relayed."),
+    Output("webappio-status", "The webapp.io run's calculated_status as last seen (e.g. SUCCEEDED, FAILURE)."),
+    Output("webappio-url", "The webapp.io run's page, when webapp.io gives one."),
 )
 
 BY_NAME = {item.name: item for item in INPUTS}

@@ -75,6 +75,21 @@ def default_name(context: Context, matrix: list[tuple[str, str]]) -> str:
     return shorten(name, NAME_LIMIT)
 
 
+def webappio_key(repo: str) -> str:
+    """The default key of a relayed webapp.io run: one per webapp.io repository (and so per commit)."""
+    return fit_key(f"webapp.io/{repo}")
+
+
+def webappio_name(repo: str) -> str:
+    return shorten(f"webapp.io › {repo}", NAME_LIMIT)
+
+
+def webappio_description(run_id: int | str, calculated_status: str, given: str = "") -> str:
+    """The description of a relayed run: the calculated status, after the user's own text if any."""
+    status = f"webapp.io run #{run_id}: {calculated_status}"
+    return f"{given} ({status})" if given else status
+
+
 def default_description(context: Context, state: str) -> str:
     label = LABELS.get(state, state.title())
     if context.run_number:

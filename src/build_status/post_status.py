@@ -101,15 +101,28 @@ def run(
     """Post the status to every commit; True when all landed (or on a dry run)."""
     client = Bitbucket(session, deadline, settings.base_url, settings.auth)
     if common.dry_run:
-        _dry_run(settings, context, console, client, plan)
+        dry_run(settings, context, console, client, plan)
         return True
+    return report(settings, common.fail_on_error, console, deliver(settings, context, console, client, deadline, plan))
+
+
+def deliver(
+    settings: BitbucketSettings,
+    context: Context,
+    console: Console,
+    client: Bitbucket,
+    deadline: http.Deadline,
+    plan: Plan | None,
+) -> Progress:
+    """Post ``settings.state`` to every commit within the deadline; returns what happened (nothing printed
+    but progress lines: :func:`report` writes the annotations, outputs and summary)."""
     progress = Progress(plan)
     try:
         with deadline.enforced():
             _post_all(settings, context, console, client, progress)
     except DeadlineExceeded as exc:
         progress.give_up(settings.commits, _explain(exc, "talking to Bitbucket"))
-    return _finish(settings, common.fail_on_error, console, progress)
+    return progress
 
 
 @dataclass
@@ -164,7 +177,8 @@ def _explain(exc: RemoteError, what: str) -> str:
     return exc.message
 
 
-def _finish(settings: BitbucketSettings, fail_on_error: bool, console: Console, progress: Progress) -> bool:
+def report(settings: BitbucketSettings, fail_on_error: bool, console: Console, progress: Progress) -> bool:
+    """Annotations (one per distinct failure), outputs and summary; True when every post landed."""
     failed: dict[str, list[str]] = {}
     for outcome in progress.outcomes:
         if not outcome.ok:
@@ -216,7 +230,7 @@ def _summary(
     console.summary("\n".join(lines) + "\n\n")
 
 
-def _dry_run(
+def dry_run(
     settings: BitbucketSettings, context: Context, console: Console, client: Bitbucket, plan: Plan | None
 ) -> None:
     if plan is None:

@@ -1,14 +1,16 @@
-"""One run: check everything, then post the Bitbucket status and/or close the Coveralls build.
+"""One run: check everything, then post the Bitbucket status (or relay a webapp.io run's) and/or close
+the Coveralls build.
 
-Every input is checked before the first request.  Both parts share one deadline (the ``timeout`` input)
-and one HTTP session; a failure of one does not keep the other from running.
+Every input is checked before the first request.  The parts share one HTTP session and one deadline (the
+``timeout`` input); a relay, which waits for minutes, restarts it for each exchange.  A failure of one
+part does not keep the other from running.
 """
 
 from __future__ import annotations
 
 import tempfile
 
-from . import close_coverage, http, post_status
+from . import close_coverage, http, post_status, relay
 from .context import Context
 from .errors import EXIT_OK, EXIT_REMOTE
 from .settings import Settings
@@ -17,7 +19,10 @@ from .workflow import Console
 
 def run(settings: Settings, context: Context, console: Console) -> int:
     """Carry out the run; returns the exit code. Raises InputError before anything is sent."""
-    plan = post_status.check(settings.bitbucket, context) if settings.bitbucket else None
+    plan = None
+    if settings.bitbucket:
+        check = relay.check if settings.webappio else post_status.check
+        plan = check(settings.bitbucket, context)
     if settings.insecure:
         console.warning(
             "insecure: true — TLS certificates are NOT verified; anyone on the network path can read the "
@@ -32,11 +37,16 @@ def run(settings: Settings, context: Context, console: Console) -> int:
     with tempfile.TemporaryDirectory(prefix="build-status-") as workdir:
         verify = http.tls_verify(settings.ca_cert, settings.insecure, console.env, workdir)
         session = http.build_session(deadline, verify=verify)
+        once = http.build_session(deadline, verify=verify, once=True)
         try:
-            if settings.bitbucket:
+            if settings.webappio:
+                landed &= relay.run(settings, context, console, session, once, deadline, plan)
+                deadline.restart()
+            elif settings.bitbucket:
                 landed &= post_status.run(settings.bitbucket, settings, context, console, session, deadline, plan)
             if settings.coveralls:
                 landed &= close_coverage.run(settings.coveralls, settings, console, session, deadline)
         finally:
             session.close()
+            once.close()
     return EXIT_REMOTE if not landed and settings.fail_on_error else EXIT_OK

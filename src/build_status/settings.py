@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from . import naming
 from .context import Context
 from .errors import InputError
-from .states import LEGACY_STATES_SET, NEWER_STATES, STATES, from_job_status, parse_state
+from .states import INPROGRESS, LEGACY_STATES_SET, NEWER_STATES, STATES, from_job_status, parse_state
 
 SHA_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 #: Project keys (``~user`` for personal projects) and repository slugs as Bitbucket allows them.
@@ -57,6 +57,8 @@ class BitbucketSettings:
     key: str
     name: str
     url: str
+    #: True when ``url`` was given (a relayed webapp.io run's page replaces only the default).
+    url_given: bool
     #: Empty: a default is written once the final state is known.
     description: str
     project: str
@@ -83,11 +85,32 @@ class CoverallsSettings:
 
 
 @dataclass(frozen=True)
+class WebappioSettings:
+    """Finding (or starting) a webapp.io CI run and relaying its result."""
+
+    endpoint: str
+    token: str
+    repo: str
+    #: The search query that finds the run (empty when the run is triggered).
+    query: str
+    trigger: bool
+    #: For a triggered run: the branch and ref it checks out, and its options.
+    branch: str
+    ref: str
+    accept_buttons: bool
+    extra: str
+    wait: bool
+    poll_interval: float
+    wait_timeout: float
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one run does: a Bitbucket status, closing a Coveralls build, or both."""
 
     bitbucket: BitbucketSettings | None
     coveralls: CoverallsSettings | None
+    webappio: WebappioSettings | None
     #: PEM text of the extra CA certificate(s) to trust, or "".
     ca_cert: str
     insecure: bool
@@ -105,6 +128,10 @@ BITBUCKET_INPUTS = (
     "bitbucket-project",
     "bitbucket-repo",
 )
+#: Inputs that ask for a webapp.io run to be relayed.
+WEBAPPIO_INPUTS = ("webappio-token", "webappio-repo", "webappio-job-id", "webappio-branch", "webappio-query")
+WEBAPPIO_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+JOB_ID_RE = re.compile(r"^#?([0-9]{1,18})$")
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -209,6 +236,21 @@ def parse_timeout(value: str) -> float:
     return seconds
 
 
+def parse_seconds(name: str, value: str, *, minimum: float, maximum: float) -> float:
+    """A length of time: seconds, or a number with ms, s, m or h; between ``minimum`` and ``maximum``."""
+    match = DURATION_RE.match(value.strip())
+    seconds = math.nan
+    if match:
+        seconds = float(match.group(1)) * DURATION_UNITS_MS[(match.group(2) or "s").lower()] / 1000
+    if not (minimum <= seconds <= maximum):
+        raise InputError(
+            name,
+            f"'{_show(value)}' is not a length of time between {minimum:g} s and {maximum:g} s "
+            "(give seconds, or a number with ms, s, m or h: 15s, 2m).",
+        )
+    return seconds
+
+
 def parse_duration(value: str) -> int | None:
     text = value.strip()
     if not text:
@@ -245,12 +287,16 @@ def parse_ca_cert(value: str) -> str:
 def parse_settings(raw: dict[str, str], context: Context) -> Settings:
     """Validate every input; raises :class:`InputError` for the first one that is wrong."""
     closing = parse_bool("coveralls-parallel-finished", raw["coveralls-parallel-finished"])
-    wants_bitbucket = not closing or any(raw[name].strip() for name in BITBUCKET_INPUTS)
-    bitbucket = parse_bitbucket(raw, context) if wants_bitbucket else None
+    trigger = parse_bool("webappio-trigger", raw["webappio-trigger"])
+    relaying = trigger or any(raw[name].strip() for name in WEBAPPIO_INPUTS)
+    wants_bitbucket = not (closing or relaying) or any(raw[name].strip() for name in BITBUCKET_INPUTS)
+    bitbucket = parse_bitbucket(raw, context, relay=relaying) if wants_bitbucket else None
+    webappio = parse_webappio(raw, context, trigger, bitbucket) if relaying else None
     coveralls = parse_coveralls(raw) if closing else None
     return Settings(
         bitbucket=bitbucket,
         coveralls=coveralls,
+        webappio=webappio,
         ca_cert=parse_ca_cert(raw["ca-cert"]),
         insecure=parse_bool("insecure", raw["insecure"]),
         timeout=parse_timeout(raw["timeout"]),
@@ -259,11 +305,19 @@ def parse_settings(raw: dict[str, str], context: Context) -> Settings:
     )
 
 
-def parse_bitbucket(raw: dict[str, str], context: Context) -> BitbucketSettings:
+def parse_bitbucket(raw: dict[str, str], context: Context, *, relay: bool = False) -> BitbucketSettings:
+    """The Bitbucket part; with ``relay`` the state comes from a webapp.io run, not from state/job-status."""
     base_url = parse_url("bitbucket-url", raw["bitbucket-url"])
     auth = parse_auth(raw)
     commits = parse_commits(raw["commit"])
-    state, explicit = parse_wanted_state(raw)
+    if relay:
+        if raw["state"].strip():
+            raise InputError(
+                "state", "must be empty when a webapp.io run is relayed: the run's result gives the state."
+            )
+        state, explicit = INPROGRESS, False
+    else:
+        state, explicit = parse_wanted_state(raw)
 
     project = raw["bitbucket-project"].strip()
     repo = raw["bitbucket-repo"].strip()
@@ -296,15 +350,20 @@ def parse_bitbucket(raw: dict[str, str], context: Context) -> BitbucketSettings:
 
     key = raw["key"].strip()
     key_given = bool(key)
+    webappio_repo = raw["webappio-repo"].strip()
     if not key:
-        key = naming.default_key(context, matrix)
+        key = naming.webappio_key(webappio_repo) if relay else naming.default_key(context, matrix)
+    url_given = bool(raw["url"].strip())
     url = raw["url"].strip() or context.run_url
-    if not url:
+    if not url and not relay:
         raise InputError("url", "is required outside GitHub Actions: the link to this build's page.")
     ref = raw["ref"].strip()
     parent = raw["parent"].strip()
-    if not parent and not key_given and matrix:
+    if not parent and not key_given and matrix and not relay:
         parent = naming.job_id(context)
+    name = raw["name"].strip() or (
+        naming.webappio_name(webappio_repo) if relay else naming.default_name(context, matrix)
+    )
 
     return BitbucketSettings(
         base_url=base_url,
@@ -313,8 +372,9 @@ def parse_bitbucket(raw: dict[str, str], context: Context) -> BitbucketSettings:
         state=state,
         state_explicit=explicit,
         key=key,
-        name=raw["name"].strip() or naming.default_name(context, matrix),
+        name=name,
         url=url,
+        url_given=url_given,
         description=raw["description"].strip(),
         project=project,
         repo=repo,
@@ -348,6 +408,89 @@ def parse_coveralls(raw: dict[str, str]) -> CoverallsSettings:
             "coveralls-build-number", f"'{_show(number)}' is not a build number (one line, at most 255 characters)."
         )
     return CoverallsSettings(endpoint, token, number, parse_flags(raw["coveralls-carryforward"]))
+
+
+def parse_webappio(
+    raw: dict[str, str], context: Context, trigger: bool, bitbucket: BitbucketSettings | None
+) -> WebappioSettings:
+    """The webapp.io part: where the run is, how to find or start it, how long to wait for it."""
+    from .webappio import build_query
+
+    token = raw["webappio-token"].strip()
+    if not token:
+        raise InputError("webappio-token", "is required to relay a webapp.io run: the API token from webapp.io.")
+    if any(ch.isspace() or ord(ch) < 32 for ch in token):
+        raise InputError("webappio-token", "must not contain white space or control characters.")
+    repo = raw["webappio-repo"].strip()
+    if not repo:
+        raise InputError("webappio-repo", "is required to relay a webapp.io run: the repository name webapp.io uses.")
+    if not WEBAPPIO_REPO_RE.match(repo):
+        raise InputError(
+            "webappio-repo", f"'{_show(repo)}' is not a webapp.io repository name (letters, digits, . _ -)."
+        )
+    endpoint = parse_url(
+        "webappio-endpoint", raw["webappio-endpoint"], example="https://webapp.io/api/v1", base_only=False
+    )
+
+    job_id = raw["webappio-job-id"].strip()
+    if job_id:
+        match = JOB_ID_RE.match(job_id)
+        if not match or int(match.group(1)) < 1:
+            raise InputError("webappio-job-id", f"'{_show(job_id)}' is not a run id; give the run's number, e.g. 42.")
+        job_id = str(int(match.group(1)))
+    branch = _one_line("webappio-branch", raw["webappio-branch"])
+    query = _one_line("webappio-query", raw["webappio-query"], limit=1000)
+    ref = _one_line("webappio-ref", raw["webappio-ref"])
+    if ref and any(ch.isspace() for ch in ref):
+        raise InputError("webappio-ref", f"'{_show(ref)}' is not a commit: it contains white space.")
+    extra = raw["webappio-extra"].strip()
+    if len(extra) > 65536:
+        raise InputError("webappio-extra", "is longer than 65536 characters.")
+
+    if trigger:
+        for name, value in (("webappio-job-id", job_id), ("webappio-query", query)):
+            if value:
+                raise InputError(name, "cannot be used with webappio-trigger: true, which follows the run it starts.")
+        branch = branch or context.head_branch or "master"
+        if not ref:
+            ref = bitbucket.commits[0] if bitbucket else _first_commit(raw["commit"])
+    else:
+        for name in ("webappio-ref", "webappio-extra", "webappio-accept-buttons"):
+            if raw[name].strip() and raw[name].strip() != "false":
+                raise InputError(name, "is only used with webappio-trigger: true (starting a run).")
+        if not (job_id or branch or query):
+            raise InputError(
+                "webappio-job-id",
+                "no run to relay: give webappio-job-id, webappio-branch or webappio-query to find a webapp.io run, "
+                "or webappio-trigger: true to start one.",
+            )
+    return WebappioSettings(
+        endpoint=endpoint,
+        token=token,
+        repo=repo,
+        query="" if trigger else build_query(job_id=job_id, branch=branch, query=query),
+        trigger=trigger,
+        branch=branch,
+        ref=ref,
+        accept_buttons=parse_bool("webappio-accept-buttons", raw["webappio-accept-buttons"]),
+        extra=extra,
+        wait=parse_bool("webappio-wait", raw["webappio-wait"]),
+        poll_interval=parse_seconds("webappio-poll-interval", raw["webappio-poll-interval"], minimum=0.1, maximum=600),
+        wait_timeout=parse_seconds("webappio-timeout", raw["webappio-timeout"], minimum=1, maximum=MAX_TIMEOUT),
+    )
+
+
+def _first_commit(value: str) -> str:
+    return parse_commits(value)[0] if value.strip() else ""
+
+
+def _one_line(name: str, value: str, limit: int = 255) -> str:
+    text = value.strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InputError(name, "must be one line without control characters.")
+    if len(text) > limit:
+        raise InputError(name, f"is longer than {limit} characters.")
+    return text
 
 
 def parse_flags(value: str) -> tuple[str, ...]:

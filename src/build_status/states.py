@@ -20,12 +20,30 @@ LEGACY_STATES_SET = frozenset(LEGACY_STATES)
 #: What a state falls back to where the server does not take it.
 FALLBACK = {CANCELLED: FAILED, UNKNOWN: FAILED}
 
-#: GitHub's ``job.status`` (also what ``steps.<id>.outcome`` says) → state.
-JOB_STATUS = {
-    "success": SUCCESSFUL,
-    "failure": FAILED,
-    "cancelled": CANCELLED,
+#: The one mapping table: for each source of an outcome, what its words mean as a Bitbucket state.
+#: A word a source has that is not here is reported as UNKNOWN (FAILED where the server lacks UNKNOWN).
+MAPPING: dict[str, dict[str, str]] = {
+    # GitHub's ``job.status`` (also what ``steps.<id>.outcome`` says).
+    "job-status": {
+        "success": SUCCESSFUL,
+        "failure": FAILED,
+        "cancelled": CANCELLED,
+    },
+    # webapp.io's ``calculated_status`` of a CI run.
+    "webappio": {
+        "NEW": INPROGRESS,
+        "STARTING_RUNNERS": INPROGRESS,
+        "RUNNING": INPROGRESS,
+        "SUCCEEDED": SUCCESSFUL,
+        "FAILURE": FAILED,
+        "JOB_ERROR": FAILED,
+        "BAD_LAYERFILE": FAILED,
+        "RUNNER_ERROR": FAILED,
+        "RUNNER_CANCELLED": CANCELLED,
+    },
 }
+JOB_STATUS = MAPPING["job-status"]
+WEBAPPIO_STATUS = MAPPING["webappio"]
 
 #: Human words for the default description.
 LABELS = {
@@ -46,6 +64,17 @@ def parse_state(value: str) -> str | None:
 def from_job_status(value: str) -> str | None:
     """The state for a job outcome word (any case), or None when the word is unknown."""
     return JOB_STATUS.get(value.strip().lower())
+
+
+def from_webappio(calculated_status: str) -> tuple[str, bool]:
+    """The state for a webapp.io ``calculated_status``, and whether the word is known (else UNKNOWN)."""
+    state = WEBAPPIO_STATUS.get(calculated_status.strip().upper())
+    return (state, True) if state else (UNKNOWN, False)
+
+
+def is_final(state: str) -> bool:
+    """Whether a state ends the build (everything but INPROGRESS)."""
+    return state != INPROGRESS
 
 
 def accepted(state: str, *, newer_states: bool) -> str:

@@ -16,7 +16,25 @@ REPO_TOKEN = "sandbox-repo-token"
 USER, PASSWORD = "sandbox", "sandbox-password"
 #: A Coveralls repo token that looks like one (the sandbox's default would collide with the input's name).
 COVERALLS_TOKEN = "cvT0k-9f3b2c7e1a"
-SECRETS = [TOKEN, REPO_TOKEN, PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode(), COVERALLS_TOKEN]
+WEBAPPIO_TOKEN = "waT0k-5e4d3c2b1a"
+SECRETS = [
+    TOKEN,
+    REPO_TOKEN,
+    PASSWORD,
+    base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode(),
+    COVERALLS_TOKEN,
+    WEBAPPIO_TOKEN,
+]
+
+
+#: The webapp.io emulation as every test starts with it.
+WEBAPPIO_DEFAULTS = {
+    "tokens": [WEBAPPIO_TOKEN],
+    "create_answer_job": True,
+    "create_answer_url": True,
+    "create_visible_after": 0,
+    "error_http_status": 400,
+}
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +48,7 @@ def sandbox(_sandbox):
     _sandbox.reset()
     _sandbox.bitbucket.configure({"version": "9.2", "context_path": "", "repositories": None})
     _sandbox.coveralls.configure({"repo_tokens": [COVERALLS_TOKEN]})
+    _sandbox.webappio.configure(WEBAPPIO_DEFAULTS)
     yield _sandbox
     _sandbox.reset()
 

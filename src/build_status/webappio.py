@@ -1,0 +1,261 @@
+"""webapp.io's CI jobs API (formerly LayerCI): find a run, start one, read its Layerfile runners.
+
+- ``GET  <endpoint>/run/<repo>/search?search=<query>&token=…`` → the most recent run matching the query;
+- ``POST <endpoint>/run/<repo>?token=…`` with ``branch``, ``ref``, ``accept_buttons``, ``extra`` → a new run;
+- ``GET  <endpoint>/runners/<repo>/<uuid>?token=…`` → the run's runners.
+
+Answers are ``{"status":"ok",…}`` or ``{"status":"error","error":"…"}``; the HTTP status code is not
+documented, so the body decides.  The token travels in the query string, so no URL of these requests is
+ever put in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote as quote_path
+from urllib.parse import urlsplit
+
+import requests
+
+from . import http
+from .errors import RemoteError
+
+#: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").
+NO_RUNS = re.compile(r"\bno runs?\b", re.IGNORECASE)
+_NEEDS_QUOTES = re.compile(r'[\s"\\]')
+
+
+def quote(value: str) -> str:
+    """A value for the search language: as it is, or double-quoted (``\\"`` and ``\\\\`` escaped) when it
+    has white space, a quote or a backslash."""
+    if value and not _NEEDS_QUOTES.search(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def build_query(*, job_id: str = "", branch: str = "", query: str = "") -> str:
+    """The search query for the structured inputs, and the raw query after them (all must hold)."""
+    parts = []
+    if job_id:
+        parts.append(f"id:{job_id}")
+    if branch:
+        parts.append(f"branch:{quote(branch)}")
+    if query:
+        parts.append(query)
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A webapp.io CI job, as far as relaying it needs."""
+
+    id: int
+    calculated_status: str
+    uuid: str = ""
+    commit_sha: str = ""
+    branch: str = ""
+    status_change_time: str = ""
+    #: The run's page, when webapp.io gives one.
+    url: str = ""
+
+    @classmethod
+    def from_answer(cls, job: Any, what: str) -> Run:
+        if not isinstance(job, dict):
+            raise RemoteError(f"webapp.io's answer while {what} holds no job object.")
+        run_id = job.get("id")
+        status = job.get("calculated_status")
+        if not isinstance(run_id, int) or isinstance(run_id, bool) or not isinstance(status, str) or not status:
+            raise RemoteError(f"webapp.io's answer while {what} has a job without an id or calculated_status.")
+        return cls(
+            id=run_id,
+            calculated_status=status.strip().upper(),
+            uuid=_text(job.get("uuid")),
+            commit_sha=_text(job.get("commit_sha")).lower(),
+            branch=_text(job.get("branch")),
+            status_change_time=_text(job.get("status_change_time")),
+            url=_text(job.get("url")),
+        )
+
+
+@dataclass(frozen=True)
+class Runner:
+    """One Layerfile runner of a run."""
+
+    id: str
+    path: str
+    status: str
+    was_retried: bool
+    index: int | None
+
+
+@dataclass(frozen=True)
+class Created:
+    """webapp.io's answer to starting a run: the run (or only its id) when the answer has it."""
+
+    run: Run | None
+    run_id: int | None
+    url: str
+
+
+class Webappio:
+    def __init__(
+        self,
+        session: requests.Session,
+        deadline: http.Deadline,
+        endpoint: str,
+        token: str,
+        repo: str,
+        *,
+        create_session: requests.Session | None = None,
+    ) -> None:
+        self.session = session
+        #: Starting a run is not safe to repeat: it goes through a session with the "once" retry policy.
+        self.create_session = create_session or session
+        self.deadline = deadline
+        self.endpoint = endpoint.rstrip("/")
+        self.token = token
+        self.repo = repo
+        self.host = urlsplit(endpoint).netloc
+
+    # -- addresses (without the token) -----------------------------------------------------------
+    @property
+    def run_url(self) -> str:
+        return f"{self.endpoint}/run/{quote_path(self.repo, safe='')}"
+
+    @property
+    def search_url(self) -> str:
+        return f"{self.run_url}/search"
+
+    def runners_url(self, uuid: str) -> str:
+        return f"{self.endpoint}/runners/{quote_path(self.repo, safe='')}/{quote_path(uuid, safe='')}"
+
+    @staticmethod
+    def create_body(branch: str, ref: str, accept_buttons: bool, extra: str) -> dict[str, str]:
+        body = {"branch": branch}
+        if ref:
+            body["ref"] = ref
+        if accept_buttons:
+            body["accept_buttons"] = "true"
+        if extra:
+            body["extra"] = extra
+        return body
+
+    # -- calls -----------------------------------------------------------------------------------
+    def find(self, query: str) -> Run | None:
+        """The most recent run matching ``query``, or None when webapp.io has none."""
+        what = f"looking for the run matching '{query}'"
+        try:
+            data = self._call(self.session, "GET", self.search_url, what, params={"search": query})
+        except WebappioError as exc:
+            if NO_RUNS.search(exc.server_message):
+                return None
+            raise
+        return Run.from_answer(data.get("job"), what)
+
+    def create(self, branch: str, ref: str, accept_buttons: bool, extra: str) -> Created:
+        what = f"starting a run on branch '{branch}'"
+        data = self._call(
+            self.create_session, "POST", self.run_url, what, json=self.create_body(branch, ref, accept_buttons, extra)
+        )
+        url = _text(data.get("url"))
+        job = data.get("job")
+        if isinstance(job, dict):
+            run = Run.from_answer(job, what)
+            return Created(run=run, run_id=run.id, url=url)
+        for name in ("id", "job_id"):
+            value = data.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return Created(run=None, run_id=value, url=url)
+        return Created(run=None, run_id=None, url=url)
+
+    def runners(self, uuid: str) -> list[Runner]:
+        data = self._call(self.session, "GET", self.runners_url(uuid), "reading the run's Layerfile runners")
+        items = data.get("runners")
+        runners = []
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            index = item.get("runner_index")
+            runners.append(
+                Runner(
+                    id=_text(item.get("id")),
+                    path=_text(item.get("layerfile_relative_path")),
+                    status=_text(item.get("status")),
+                    was_retried=item.get("was_retried") is True,
+                    index=index if isinstance(index, int) and not isinstance(index, bool) else None,
+                )
+            )
+        return runners
+
+    def _call(self, session: requests.Session, method: str, url: str, what: str, **kwargs: Any) -> dict[str, Any]:
+        params = {**kwargs.pop("params", {}), "token": self.token}
+        try:
+            response = http.request(
+                session, self.deadline, method, url, params=params, headers={"Accept": "application/json"}, **kwargs
+            )
+        except requests.RequestException as exc:
+            # The exception's text quotes the URL with its query string: never use it.
+            raise WebappioError(
+                f"Could not reach webapp.io at {self.host} while {what}: {http.describe_exception(exc)}.",
+                status=-1,
+            ) from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and data.get("status") == "ok":
+            return data
+        message = _message(response, data)
+        raise WebappioError(_explain(response, message, what), status=response.status_code, server_message=message)
+
+
+class WebappioError(RemoteError):
+    """webapp.io refused or could not be reached; ``server_message`` is its own words (status -1: no answer)."""
+
+    def __init__(self, message: str, *, status: int | None = None, server_message: str = "") -> None:
+        super().__init__(message, status=status)
+        self.server_message = server_message
+
+
+def _message(response: requests.Response, data: Any) -> str:
+    if isinstance(data, dict):
+        for field in ("error", "message"):
+            value = data.get(field)
+            if isinstance(value, str) and value.strip():
+                return " ".join(value.split())
+        if "status" in data:
+            return f"status {data.get('status')!r} without an explanation"
+    if 300 <= response.status_code < 400:
+        location = http.strip_query(response.headers.get("Location", ""))
+        return f"a redirect to {location or '(no Location)'}"
+    if "html" in response.headers.get("Content-Type", "").lower():
+        return f"an HTML page, not webapp.io's JSON (HTTP {response.status_code})"
+    text = " ".join(response.text[:300].split()) if response.content else ""
+    return http.strip_query(text) or f"no explanation (HTTP {response.status_code})"
+
+
+def _explain(response: requests.Response, message: str, what: str) -> str:
+    status = response.status_code
+    text = f"webapp.io answered {status} while {what}: {_cut(message)}"
+    lowered = message.lower()
+    if status in (401, 403) or "token" in lowered:
+        return f"{text}. Check webappio-token (an API token from webapp.io's settings)."
+    if "repositor" in lowered:
+        return f"{text}. Check webappio-repo: the repository name as webapp.io shows it."
+    if "query" in lowered or "search" in lowered:
+        return f"{text}. Check webappio-query (webapp.io's search language)."
+    if status == 429 or status >= 500:
+        return f"{text}. webapp.io stayed unavailable within the timeout; try again later."
+    if 300 <= status < 400:
+        return f"{text}. Check webappio-endpoint: redirects are not followed."
+    return f"{text}."
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,177 @@
+"""webapp.io inputs, the calculated_status mapping and the search query built from the inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from build_status import states
+from build_status.errors import InputError
+from build_status.settings import parse_settings
+from build_status.webappio import build_query, quote
+
+from ..factories import SHA, context, raw_inputs
+
+CTX = context()
+WEBAPPIO = {"webappio_token": "wa-tok", "webappio_repo": "app", "state": ""}
+
+
+def raw(**changes):
+    return raw_inputs(CTX, **{**WEBAPPIO, **changes})
+
+
+def parsed(**changes):
+    return parse_settings(raw(**changes), CTX)
+
+
+def error_of(**changes) -> InputError:
+    with pytest.raises(InputError) as info:
+        parsed(**changes)
+    return info.value
+
+
+# -- the one mapping table -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("calculated", "state"),
+    [
+        ("NEW", "INPROGRESS"),
+        ("STARTING_RUNNERS", "INPROGRESS"),
+        ("RUNNING", "INPROGRESS"),
+        ("SUCCEEDED", "SUCCESSFUL"),
+        ("FAILURE", "FAILED"),
+        ("JOB_ERROR", "FAILED"),
+        ("BAD_LAYERFILE", "FAILED"),
+        ("RUNNER_ERROR", "FAILED"),
+        ("RUNNER_CANCELLED", "CANCELLED"),
+    ],
+)
+def test_every_calculated_status_maps(calculated, state):
+    assert states.from_webappio(calculated) == (state, True)
+    assert states.from_webappio(calculated.lower()) == (state, True)
+    assert states.is_final(state) == (state != "INPROGRESS")
+
+
+def test_unknown_calculated_status_is_unknown_and_falls_back_to_failed():
+    assert states.from_webappio("QUEUED_ON_MARS") == ("UNKNOWN", False)
+    assert states.accepted("UNKNOWN", newer_states=False) == "FAILED"
+    assert states.accepted("CANCELLED", newer_states=False) == "FAILED"
+    assert states.accepted("CANCELLED", newer_states=True) == "CANCELLED"
+
+
+def test_one_table_serves_both_sources():
+    assert states.MAPPING["job-status"] is states.JOB_STATUS
+    assert states.MAPPING["webappio"] is states.WEBAPPIO_STATUS
+    assert set(states.MAPPING) == {"job-status", "webappio"}
+    for table in states.MAPPING.values():
+        assert set(table.values()) <= set(states.STATES)
+
+
+# -- the query -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ("main", "main"),
+        ("feature/x-1", "feature/x-1"),
+        ("my branch", '"my branch"'),
+        ('say "hi"', '"say \\"hi\\""'),
+        ("back\\slash", '"back\\\\slash"'),
+        ("tab\there", '"tab\there"'),
+    ],
+)
+def test_quote(value, quoted):
+    assert quote(value) == quoted
+
+
+def test_build_query_combines_the_inputs():
+    assert build_query(job_id="42") == "id:42"
+    assert build_query(branch="release 1.0") == 'branch:"release 1.0"'
+    assert build_query(job_id="7", branch="main", query="failed -wip") == "id:7 branch:main failed -wip"
+    assert build_query(query='"exact text"') == '"exact text"'
+
+
+# -- settings ------------------------------------------------------------------------------------------
+def test_lookup_by_branch_with_defaults():
+    s = parsed(webappio_branch="main")
+    w = s.webappio
+    assert (w.repo, w.token, w.endpoint, w.query) == ("app", "wa-tok", "https://webapp.io/api/v1", "branch:main")
+    assert not w.trigger and w.wait and w.poll_interval == 15 and w.wait_timeout == 1800
+    b = s.bitbucket
+    assert b.key == "webapp.io/app" and b.name == "webapp.io › app" and b.parent == ""
+    assert b.state == "INPROGRESS" and not b.state_explicit and not b.url_given
+
+
+def test_job_id_forms():
+    assert parsed(webappio_job_id="#42").webappio.query == "id:42"
+    assert parsed(webappio_job_id="007").webappio.query == "id:7"
+    for bad in ("0", "abc", "4 2", "-1"):
+        assert error_of(webappio_job_id=bad).name == "webappio-job-id"
+
+
+def test_trigger_defaults_branch_and_ref_from_the_run():
+    w = parsed(webappio_trigger="true").webappio
+    assert w.trigger and w.query == "" and w.branch == "main" and w.ref == SHA
+    pr = context(event={"pull_request": {"head": {"ref": "feature x", "sha": "b" * 40}}})
+    w = parse_settings(raw_inputs(pr, **WEBAPPIO, webappio_trigger="true"), pr).webappio
+    assert w.branch == "feature x" and w.ref == "b" * 40
+    tag = context(ref="refs/tags/v1")
+    w = parse_settings(raw_inputs(tag, **WEBAPPIO, webappio_trigger="true"), tag).webappio
+    assert w.branch == "master"
+
+
+def test_trigger_options():
+    w = parsed(
+        webappio_trigger="yes",
+        webappio_branch="dev",
+        webappio_ref="c" * 40,
+        webappio_accept_buttons="true",
+        webappio_extra="deploy=1",
+    ).webappio
+    assert (w.branch, w.ref, w.accept_buttons, w.extra) == ("dev", "c" * 40, True, "deploy=1")
+
+
+def test_webappio_without_bitbucket_inputs_needs_no_bitbucket():
+    values = raw(webappio_branch="main")
+    for name in ("bitbucket-url", "bitbucket-token"):
+        values[name] = ""
+    s = parse_settings(values, CTX)
+    assert s.bitbucket is None and s.webappio is not None
+
+
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        ({"webappio_branch": "main", "webappio_token": ""}, "webappio-token"),
+        ({"webappio_branch": "main", "webappio_token": "a b"}, "webappio-token"),
+        ({"webappio_branch": "main", "webappio_repo": ""}, "webappio-repo"),
+        ({"webappio_branch": "main", "webappio_repo": "a/b"}, "webappio-repo"),
+        ({}, "webappio-job-id"),
+        ({"webappio_branch": "main", "state": "SUCCESSFUL"}, "state"),
+        ({"webappio_branch": "ma\nin"}, "webappio-branch"),
+        ({"webappio_query": "x" * 1001}, "webappio-query"),
+        ({"webappio_branch": "main", "webappio_endpoint": "ftp://x"}, "webappio-endpoint"),
+        ({"webappio_trigger": "maybe"}, "webappio-trigger"),
+        ({"webappio_trigger": "true", "webappio_job_id": "4"}, "webappio-job-id"),
+        ({"webappio_trigger": "true", "webappio_query": "failed"}, "webappio-query"),
+        ({"webappio_trigger": "true", "webappio_ref": "a b"}, "webappio-ref"),
+        ({"webappio_branch": "main", "webappio_ref": SHA}, "webappio-ref"),
+        ({"webappio_branch": "main", "webappio_extra": "x"}, "webappio-extra"),
+        ({"webappio_branch": "main", "webappio_accept_buttons": "true"}, "webappio-accept-buttons"),
+        ({"webappio_branch": "main", "webappio_wait": "sometimes"}, "webappio-wait"),
+        ({"webappio_branch": "main", "webappio_poll_interval": "0"}, "webappio-poll-interval"),
+        ({"webappio_branch": "main", "webappio_poll_interval": "soon"}, "webappio-poll-interval"),
+        ({"webappio_branch": "main", "webappio_timeout": "7h"}, "webappio-timeout"),
+    ],
+)
+def test_bad_webappio_inputs_name_the_input(changes, name):
+    error = error_of(**changes)
+    assert error.name == name
+    assert "wa-tok" not in error.message
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("15", 15), ("15s", 15), ("500ms", 0.5), ("2m", 120), ("1.5 m", 90)])
+def test_poll_interval(text, seconds):
+    assert parsed(webappio_branch="main", webappio_poll_interval=text).webappio.poll_interval == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("2m", 120), ("1h", 3600), ("6h", 21600)])
+def test_wait_timeout(text, seconds):
+    assert parsed(webappio_branch="main", webappio_timeout=text).webappio.wait_timeout == pytest.approx(seconds)
