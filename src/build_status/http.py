@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import signal
 import tempfile
@@ -43,6 +44,9 @@ BACKOFF_JITTER = 0.5
 CONNECT_TIMEOUT = 10.0
 #: Leave this much of the deadline for reporting once the last request is given up.
 RESERVE = 0.25
+#: One attempt may wait for an answer at most half of what is left of the deadline (but at least this
+#: long), so a server that hangs once still leaves time for another try.
+ATTEMPT_FLOOR = 1.0
 
 
 class Deadline:
@@ -66,7 +70,7 @@ class Deadline:
     def timeout(self) -> tuple[float, float]:
         """``(connect, read)`` timeouts for the next request, cut to what is left of the deadline."""
         left = max(0.05, self.remaining() - RESERVE)
-        return (min(CONNECT_TIMEOUT, left), left)
+        return (min(CONNECT_TIMEOUT, left), min(left, max(ATTEMPT_FLOOR, left / 2)))
 
     @contextlib.contextmanager
     def enforced(self) -> Iterator[None]:
@@ -107,6 +111,15 @@ class DeadlineRetry(Retry):
         retry.deadline = self.deadline
         return retry
 
+    def sleep_for_retry(self, response: Any) -> bool:
+        """Wait as ``Retry-After`` says, plus jitter, so that clients told the same time do not all
+        come back at the same instant."""
+        retry_after = self.get_retry_after(response)
+        if retry_after is None:
+            return False
+        time.sleep(retry_after + random.uniform(0, self.backoff_jitter))  # noqa: S311 - jitter, not crypto
+        return True
+
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
         if self.deadline is not None:
@@ -115,6 +128,8 @@ class DeadlineRetry(Retry):
                 wait = retry.get_retry_after(response)
             if wait is None:
                 wait = retry.get_backoff_time()
+            else:
+                wait += self.backoff_jitter
             # The next attempt needs time too, not only the wait before it.
             if wait + RESERVE * 2 >= self.deadline.remaining():
                 reason = error or ResponseError(f"giving up: waiting {wait:.1f} s to retry would pass the deadline")
@@ -122,7 +137,7 @@ class DeadlineRetry(Retry):
         return retry
 
 
-def make_retry(deadline: Deadline, *, once: bool = False, total: int = 10) -> DeadlineRetry:
+def make_retry(deadline: Deadline, *, once: bool = False, total: int = 20) -> DeadlineRetry:
     """The retry policy.
 
     By default every method is retried (a status POST is safe to repeat: Bitbucket keeps one result per

@@ -90,6 +90,22 @@ def test_close_answers_nothing(sandbox, client):
     assert [(entry["status"], entry["fault"]) for entry in sandbox.requests()] == [(None, "close"), (204, None)]
 
 
+def test_truncate_carries_the_request_out_then_breaks_the_answer(sandbox, client):
+    sandbox.add_fault(action="truncate", method="POST")
+    with pytest.raises(requests.ConnectionError):
+        client.post(legacy_path(), json=status())
+    assert [item["state"] for item in sandbox.bitbucket.statuses(SHA)] == ["SUCCESSFUL"]  # it landed all the same
+    (entry,) = sandbox.requests()
+    assert (entry["status"], entry["fault"]) == (204, "truncate")
+
+
+def test_truncate_a_json_answer_cuts_its_body(sandbox, client):
+    client.post(legacy_path(), json=status())
+    sandbox.add_fault(action="truncate", method="GET")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):  # urllib3: "Connection broken"
+        client.get(legacy_path()).json()
+
+
 def test_hang_ends_after_its_delay(sandbox, client):
     sandbox.add_fault(action="hang", delay=0.2)
     started = time.monotonic()

@@ -216,7 +216,7 @@ def test_create_is_retried_when_the_connection_was_refused():
         port = probe.getsockname()[1]
     api = client_at(f"http://127.0.0.1:{port}/api/v1", 2)
     retry = api.create_session.get_adapter("http://x").max_retries
-    assert retry.connect == 10 and retry.read == 0 and set(retry.status_forcelist) == {429, 503}
+    assert retry.connect == 20 and retry.read == 0 and set(retry.status_forcelist) == {429, 503}
     with pytest.raises(WebappioError) as info:
         api.create("main", "", False, "")
     assert "connection refused" in info.value.message

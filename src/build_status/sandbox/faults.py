@@ -19,7 +19,9 @@ from .ratelimit import RateLimiter
 #: Every delay or hang ends after this many seconds at the latest (and when the sandbox stops).
 MAX_DELAY = 60.0
 
-ACTIONS = ("respond", "close", "hang")
+#: respond: answer with ``status``; close: drop the connection unanswered; hang: hold it open;
+#: truncate: let the emulation carry the request out, then send half of its answer and reset the connection.
+ACTIONS = ("respond", "close", "hang", "truncate")
 RULE_FIELDS = ("status", "times", "path", "method", "retry_after", "body", "delay", "action")
 
 RATE_LIMITED_MESSAGE = "Too many requests. You have been rate limited; retry after the time in Retry-After."

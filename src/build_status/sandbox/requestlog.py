@@ -96,7 +96,7 @@ class RequestLog:
         self.dropped = 0
 
     def record(self, request: Request, outcome: Outcome, received: float) -> dict:
-        response = outcome.response if outcome.action == "respond" else None
+        response = outcome.response if outcome.action in ("respond", "truncate") else None
         entry = {
             "method": request.method,
             "path": request.path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,6 +107,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if outcome.delay > 0:
             stopping.wait(outcome.delay)
+        if outcome.action == "truncate" and outcome.response is not None and not stopping.is_set():
+            self._send_half(outcome.response)
+            return
         if outcome.action == "close" or outcome.response is None or stopping.is_set():
             self.close_connection = True
             return
@@ -127,6 +131,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+
+    def _send_half(self, response: Response) -> None:
+        """Half of the answer's bytes (status line, headers, body), then a reset (RST, not FIN)."""
+        data, headers = response.encode()
+        reason = self.responses.get(response.status, ("",))[0]
+        head = [f"HTTP/1.1 {response.status} {reason}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        head.append(f"Content-Length: {len(data)}")
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", errors="replace") + data
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.wfile.write(raw[: len(raw) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 
