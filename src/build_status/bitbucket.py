@@ -123,9 +123,8 @@ class Bitbucket:
     def _hint(self, response: requests.Response, api: str) -> str:
         status = response.status_code
         if 300 <= status < 400:
-            location = response.headers.get("Location", "")
             return (
-                f"It redirects to {http.strip_query(location) or 'another address'}; set bitbucket-url to the "
+                f"It redirects to {http.redirect_target(response)}; set bitbucket-url to the "
                 "address it redirects to (redirects are not followed, so credentials stay with the host you named)."
             )
         if status == 401:
@@ -197,8 +196,6 @@ def _json(response: requests.Response) -> dict[str, Any]:
 
 def _connection_hint(exc: BaseException) -> str:
     reason = http.describe_exception(exc)
-    if reason.startswith("TLS: the server's certificate is not trusted"):
-        return " If Bitbucket uses a private CA, give its certificate in ca-cert."
     if reason == "the host name does not resolve":
         return " Check bitbucket-url (and HTTPS_PROXY/NO_PROXY if a proxy is needed)."
     return ""

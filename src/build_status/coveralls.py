@@ -99,6 +99,8 @@ def _message(response: requests.Response, data: Any) -> str:
                 return value
         if data.get("done") is False:
             return "Coveralls answered done: false"
+    if 300 <= response.status_code < 400:
+        return f"a redirect to {http.redirect_target(response)}"
     text = " ".join(response.text[:400].split()) if response.content else ""
     if "html" in response.headers.get("Content-Type", "").lower():
         text = ""

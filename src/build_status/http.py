@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, ProxyError, ResponseError
 from urllib3.util.retry import Retry
 
 from . import __version__
@@ -47,6 +47,8 @@ RESERVE = 0.25
 #: One attempt may wait for an answer at most half of what is left of the deadline (but at least this
 #: long), so a server that hangs once still leaves time for another try.
 ATTEMPT_FLOOR = 1.0
+#: How often an answer whose body broke off is asked for again.
+BROKEN_ANSWER_RETRIES = 3
 
 
 class Deadline:
@@ -182,12 +184,32 @@ def build_session(
 
 
 def request(session: requests.Session, deadline: Deadline, method: str, url: str, **kwargs: Any) -> requests.Response:
-    """One exchange (with its retries), with timeouts cut to the deadline and no redirects followed."""
-    if deadline.expired():
-        raise DeadlineExceeded(f"the {deadline.seconds:g} s deadline (timeout input) passed")
-    kwargs.setdefault("timeout", deadline.timeout())
+    """One exchange (with its retries), with timeouts cut to the deadline and no redirects followed.
+
+    urllib3's retries cover everything up to the answer's headers; an answer whose *body* breaks off
+    (connection reset mid-answer) surfaces later, while requests reads it, so it is retried here, under
+    the same policy (never for a session whose requests must not be repeated after a read error).
+    """
     kwargs.setdefault("allow_redirects", False)
-    return session.request(method, url, **kwargs)
+    # Explicitly, or requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace the session's choice (which
+    # already holds that bundle, plus ca-cert; or False for insecure).
+    kwargs.setdefault("verify", session.verify)
+    own_timeout = "timeout" not in kwargs
+    broken = 0
+    while True:
+        if deadline.expired():
+            raise DeadlineExceeded(f"the {deadline.seconds:g} s deadline (timeout input) passed")
+        if own_timeout:
+            kwargs["timeout"] = deadline.timeout()
+        try:
+            return session.request(method, url, **kwargs)
+        except requests.exceptions.ChunkedEncodingError:
+            broken += 1
+            retry = session.get_adapter(url).max_retries
+            wait = min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (broken - 1)) + random.uniform(0, BACKOFF_JITTER)  # noqa: S311
+            if not retry.read or broken > BROKEN_ANSWER_RETRIES or wait + RESERVE * 2 >= deadline.remaining():
+                raise
+            time.sleep(wait)
 
 
 def default_ca_file(env: dict[str, str]) -> str | None:
@@ -236,11 +258,18 @@ def describe_exception(exc: BaseException) -> str:
             break
     text = str(reason) if reason is not None else str(exc)
     lowered = text.lower()
+    if isinstance(exc, requests.exceptions.ProxyError) or isinstance(reason, ProxyError):
+        inner = getattr(reason, "original_error", None) or (reason.args[-1] if reason and reason.args else None)
+        cause = describe_exception(inner) if isinstance(inner, BaseException) and inner is not reason else "failed"
+        return f"the proxy could not be reached or refused ({cause}); check HTTPS_PROXY/HTTP_PROXY and NO_PROXY"
     if isinstance(exc, requests.exceptions.SSLError) or "certificate" in lowered or "ssl" in lowered:
         if "hostname mismatch" in lowered or "doesn't match" in lowered or "not valid for" in lowered:
             return "TLS: the server's certificate is not valid for this host name"
         if "certificate verify failed" in lowered:
-            return "TLS: the server's certificate is not trusted (certificate verify failed)"
+            return (
+                "TLS: the server's certificate is not trusted (certificate verify failed); if the server uses a "
+                "private CA, give its certificate in ca-cert"
+            )
         return "TLS handshake failed"
     if (
         "name or service not known" in lowered
@@ -265,6 +294,11 @@ def describe_exception(exc: BaseException) -> str:
     if "giving up" in lowered:
         return text[text.find("giving up") :]
     return strip_query(type(reason).__name__ if reason is not None else type(exc).__name__)
+
+
+def redirect_target(response: requests.Response) -> str:
+    """Where a 3xx answer points, without its query string (which may carry a token)."""
+    return strip_query(response.headers.get("Location", "")) or "another address (no Location given)"
 
 
 def strip_query(text: str) -> str:

@@ -156,9 +156,22 @@ class Webappio:
 
     def create(self, branch: str, ref: str, accept_buttons: bool, extra: str) -> Created:
         what = f"starting a run on branch '{branch}'"
-        data = self._call(
-            self.create_session, "POST", self.run_url, what, json=self.create_body(branch, ref, accept_buttons, extra)
-        )
+        try:
+            data = self._call(
+                self.create_session,
+                "POST",
+                self.run_url,
+                what,
+                json=self.create_body(branch, ref, accept_buttons, extra),
+            )
+        except WebappioError as exc:
+            if exc.status == -1 and "connection refused" not in exc.message:
+                raise WebappioError(
+                    f"{exc.message} The request may have arrived and started a run all the same: look on webapp.io "
+                    "before starting another (it is not repeated automatically, so it never starts twice).",
+                    status=exc.status,
+                ) from None
+            raise
         url = _text(data.get("url"))
         job = data.get("job")
         if isinstance(job, dict):
@@ -228,8 +241,7 @@ def _message(response: requests.Response, data: Any) -> str:
         if "status" in data:
             return f"status {data.get('status')!r} without an explanation"
     if 300 <= response.status_code < 400:
-        location = http.strip_query(response.headers.get("Location", ""))
-        return f"a redirect to {location or '(no Location)'}"
+        return f"a redirect to {http.redirect_target(response)}"
     if "html" in response.headers.get("Content-Type", "").lower():
         return f"an HTML page, not webapp.io's JSON (HTTP {response.status_code})"
     text = " ".join(response.text[:300].split()) if response.content else ""

@@ -1,0 +1,169 @@
+"""The reliability suite: the real entry point as a process against misbehaving servers on loopback.
+
+Fixtures:
+
+- ``sandbox``: one Sandbox (Bitbucket, Coveralls, webapp.io) for the session, reset for every test.
+- ``run_step_checked``: run one step (``inputs``, optional ``extra_env``/``job``) and get a
+  :class:`Checked` result; it fails the test if a secret leaked anywhere the step wrote (stdout, stderr,
+  the file commands, any file left in the step's directory) or a traceback was printed.
+- ``SERVICES``: for each service, the inputs of a typical step and how to tell that it landed.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from build_status.sandbox import Sandbox
+from build_status.sandbox.runner import Job, StepResult, run_step
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+TOKEN = "bbT0k-8a7b6c5d4e3f"
+USER, PASSWORD = "relia", "pw-9z8y7x6w5v"
+COVERALLS_TOKEN = "cvT0k-1a2b3c4d5e"
+WEBAPPIO_TOKEN = "waT0k-6f7e8d9c0b"
+SECRETS = [
+    TOKEN,
+    PASSWORD,
+    base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode(),
+    COVERALLS_TOKEN,
+    WEBAPPIO_TOKEN,
+]
+WEBAPPIO_REPO = "sandbox-app"
+#: The deadline every fault scenario runs with (the ``timeout`` input), and what "within it" allows on
+#: top for the interpreter to start and exit on a busy 2-core machine.
+TIMEOUT = 4.0
+STARTUP_SLACK = 3.0
+
+
+@pytest.fixture(scope="session")
+def _sandbox():
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(_sandbox):
+    configure(_sandbox)
+    yield _sandbox
+    _sandbox.reset()
+
+
+def configure(sandbox: Sandbox) -> None:
+    sandbox.reset()
+    sandbox.bitbucket.configure(
+        {
+            "version": "9.2",
+            "context_path": "",
+            "repositories": None,
+            "users": {USER: PASSWORD, "sandbox": "sandbox-password"},
+            "tokens": {TOKEN: "personal", "sandbox-token": "personal"},
+        }
+    )
+    sandbox.coveralls.configure({"repo_tokens": [COVERALLS_TOKEN]})
+    sandbox.webappio.configure(
+        {
+            "tokens": [WEBAPPIO_TOKEN],
+            "create_answer_job": True,
+            "create_answer_url": True,
+            "create_visible_after": 0,
+            "error_http_status": 400,
+        }
+    )
+
+
+@dataclass
+class Checked:
+    result: StepResult
+    seconds: float
+
+    @property
+    def returncode(self) -> int:
+        return self.result.returncode
+
+    @property
+    def text(self) -> str:
+        return self.result.stdout + self.result.stderr
+
+    @property
+    def error_lines(self) -> list[str]:
+        return self.result.error_lines
+
+
+def assert_clean(result: StepResult, workdir: Path, secrets: list[str] = SECRETS) -> None:
+    """No secret anywhere the step wrote (but in ``::add-mask::`` lines), and no traceback."""
+    texts = {"stdout": result.stdout, "stderr": result.stderr, **result.files}
+    for path in workdir.rglob("*"):
+        if path.is_file() and path.name != "event.json":
+            texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
+    for name, text in texts.items():
+        for line in text.splitlines():
+            if line.startswith("::add-mask::"):
+                continue
+            for secret in secrets:
+                assert secret not in line, f"a secret leaked into {name}: {line!r}"
+    assert "Traceback (most recent call last)" not in result.stdout + result.stderr
+
+
+@pytest.fixture
+def run_step_checked(tmp_path):
+    counter = iter(range(10_000))
+
+    def run(
+        inputs: dict,
+        *,
+        job: Job | None = None,
+        extra_env: dict | None = None,
+        process_timeout: float = 60,
+        secrets: list[str] = SECRETS,
+    ) -> Checked:
+        workdir = tmp_path / f"step{next(counter)}"
+        workdir.mkdir()
+        inputs = {name: value for name, value in inputs.items() if value is not None}
+        started = time.monotonic()
+        result = run_step(job or Job(sha=SHA), inputs, workdir=workdir, extra_env=extra_env, timeout=process_timeout)
+        seconds = time.monotonic() - started
+        assert_clean(result, workdir, secrets)
+        return Checked(result, seconds)
+
+    return run
+
+
+# -- the three services, as a typical step uses them ----------------------------------------------
+def bitbucket_inputs(url: str, **extra: str) -> dict:
+    return {"bitbucket-url": url, "bitbucket-token": TOKEN, "state": "SUCCESSFUL", "timeout": f"{TIMEOUT:g}", **extra}
+
+
+def coveralls_inputs(url: str, **extra: str) -> dict:
+    return {
+        "coveralls-parallel-finished": "true",
+        "coveralls-repo-token": COVERALLS_TOKEN,
+        "coveralls-endpoint": url,
+        "coveralls-build-number": "77",
+        "timeout": f"{TIMEOUT:g}",
+        **extra,
+    }
+
+
+def webappio_inputs(url: str, bitbucket_url: str, **extra: str) -> dict:
+    return {
+        "bitbucket-url": bitbucket_url,
+        "bitbucket-token": TOKEN,
+        "webappio-token": WEBAPPIO_TOKEN,
+        "webappio-repo": WEBAPPIO_REPO,
+        "webappio-endpoint": url,
+        "webappio-poll-interval": "0.1",
+        "timeout": f"{TIMEOUT:g}",
+        **extra,
+    }
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Remember how many reliability tests exist, so the report test can tell a partial run."""
+    from .test_zz_report import HERE, TOTAL_KEY
+
+    config.stash[TOTAL_KEY] = sum(1 for item in items if item.path.parent == HERE)
