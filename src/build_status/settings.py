@@ -27,6 +27,7 @@ TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0", ""}
 APIS = ("auto", "commits", "builds")
 MAX_TIMEOUT = 6 * 3600
+MAX_DURATION_MS = 366 * 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,18 @@ def parse_auth(raw: dict[str, str]) -> Auth:
             "give either bitbucket-token (Bearer) or bitbucket-username + bitbucket-password (Basic), not both.",
         )
     if token:
+        if not all(33 <= ord(ch) <= 126 for ch in token):
+            raise InputError(
+                "bitbucket-token",
+                "must be printable ASCII without spaces or line breaks, as Bitbucket's tokens are; check that "
+                "the secret holds only the token.",
+            )
         return Auth("Bearer", token)
+    for name, value in (("bitbucket-username", username), ("bitbucket-password", password)):
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise InputError(name, "must not contain line breaks or control characters.")
+    if ":" in username:
+        raise InputError("bitbucket-username", "must not contain ':' (it separates user and password in Basic auth).")
     if username and password:
         return Auth("Basic", password, username)
     if username:
@@ -259,7 +271,10 @@ def parse_duration(value: str) -> int | None:
     if not match:
         raise InputError("duration", f"'{_show(text)}' is not a duration; use milliseconds (90000) or 90s, 1.5m, 1h.")
     unit = (match.group(2) or "ms").lower()
-    return round(float(match.group(1)) * DURATION_UNITS_MS[unit])
+    milliseconds = float(match.group(1)) * DURATION_UNITS_MS[unit]
+    if not milliseconds <= MAX_DURATION_MS:
+        raise InputError("duration", f"'{_show(text)}' is longer than a year; give the build's real duration.")
+    return round(milliseconds)
 
 
 def parse_ca_cert(value: str) -> str:
@@ -345,7 +360,7 @@ def parse_bitbucket(raw: dict[str, str], context: Context, *, relay: bool = Fals
 
     try:
         matrix = naming.parse_matrix(raw["matrix"])
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InputError("matrix", "is not a JSON object; leave it at its default ${{ toJSON(matrix) }}.") from None
 
     key = raw["key"].strip()

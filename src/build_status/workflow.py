@@ -36,16 +36,18 @@ def escape_property(text: str) -> str:
 def neutralise(text: str) -> str:
     """Make a line of plain log text unable to start a workflow command (``::name::``).
 
-    The runner reads a command only where a line starts with ``::`` (after white space); a zero-width
-    space after leading colons breaks that without changing what a person reads.
+    The runner reads ``::name::`` where a line starts with it (after white space), and the older
+    ``##[name]`` form anywhere in a line; a zero-width space inside each breaks them without changing
+    what a person reads.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "\n".join(_neutralise_line(line) for line in lines)
 
 
 def _neutralise_line(line: str) -> str:
+    line = line.replace("##[", "#\u200b#[")
     stripped = line.lstrip()
-    if stripped.startswith("::") or stripped.startswith("##["):
+    if stripped.startswith("::"):
         indent = line[: len(line) - len(stripped)]
         return indent + stripped[0] + "\u200b" + stripped[1:]
     return line
@@ -63,11 +65,16 @@ def markdown_cell(text: str) -> str:
     )
 
 
+#: Characters of a URL that would end a Markdown link, break a table cell or open HTML.
+_LINK_UNSAFE = {ch: f"%{ord(ch):02X}" for ch in " ()<>[]|`\"'"}
+
+
 def markdown_link(text: str, url: str) -> str:
     """``[text](url)`` for the step summary; plain text when ``url`` is not http(s)."""
-    if not url.startswith(("http://", "https://")):
+    if not url.startswith(("http://", "https://")) or any(ord(ch) < 32 for ch in url):
         return text
-    return f"[{text}]({url.replace(')', '%29').replace(' ', '%20')})"
+    text = text.replace("[", "\\[").replace("]", "\\]")
+    return f"[{text}]({''.join(_LINK_UNSAFE.get(ch, ch) for ch in url)})"
 
 
 class Redactor:
