@@ -134,7 +134,7 @@ TRANSIENT = [
     ("502 twice", {"status": 502, "times": 2}, 3),
     ("503 twice", {"status": 503, "times": 2}, 3),
     ("504 twice", {"status": 504, "times": 2}, 3),
-    ("429 with Retry-After in seconds (1), twice", {"status": 429, "times": 2, "retry_after": "1"}, 3),
+    ("429 with Retry-After in seconds (1)", {"status": 429, "times": 1, "retry_after": "1"}, 2),
     ("429 with Retry-After as an HTTP date", {"status": 429, "times": 1, "retry_after": "DATE"}, 2),
     ("connection closed without an answer, twice", {"action": "close", "times": 2}, 3),
     ("connection reset in the middle of the answer (request carried out)", {"action": "truncate", "times": 1}, 2),
