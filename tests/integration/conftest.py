@@ -9,6 +9,8 @@ import pytest
 from build_status.sandbox import Sandbox
 from build_status.sandbox.runner import Job, StepResult, run_step
 
+from ..secret_scan import assert_no_secret_in
+
 SHA = "0123456789abcdef0123456789abcdef01234567"
 SHA2 = "89abcdef0123456789abcdef0123456789abcdef"
 TOKEN = "sandbox-token"
@@ -55,12 +57,7 @@ def sandbox(_sandbox):
 
 def assert_no_secret(result: StepResult, secrets=SECRETS) -> None:
     """No secret anywhere the step wrote, except the ::add-mask:: lines that mask them."""
-    for name, text in {"stdout": result.stdout, "stderr": result.stderr, **result.files}.items():
-        for line in text.splitlines():
-            if line.startswith("::add-mask::"):
-                continue
-            for secret in secrets:
-                assert secret not in line, f"a secret leaked into {name}: {line!r}"
+    assert_no_secret_in({"stdout": result.stdout, "stderr": result.stderr, **result.files}, secrets)
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ import pytest
 from build_status.sandbox import Sandbox
 from build_status.sandbox.runner import Job, StepResult, run_step
 
+from ..secret_scan import assert_no_secret_in
+
 SHA = "0123456789abcdef0123456789abcdef01234567"
 TOKEN = "bbT0k-8a7b6c5d4e3f"
 USER, PASSWORD = "relia", "pw-9z8y7x6w5v"
@@ -100,12 +102,7 @@ def assert_clean(result: StepResult, workdir: Path, secrets: list[str] = SECRETS
     for path in workdir.rglob("*"):
         if path.is_file() and path.name != "event.json":
             texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
-    for name, text in texts.items():
-        for line in text.splitlines():
-            if line.startswith("::add-mask::"):
-                continue
-            for secret in secrets:
-                assert secret not in line, f"a secret leaked into {name}: {line!r}"
+    assert_no_secret_in(texts, secrets)
     assert "Traceback (most recent call last)" not in result.stdout + result.stderr
 
 
