@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 
-from . import close_coverage, http, post_status, relay
+from . import close_coverage, http, post_status
 from .context import Context
 from .errors import EXIT_OK, EXIT_REMOTE
 from .settings import Settings
@@ -19,6 +19,8 @@ from .workflow import Console
 
 def run(settings: Settings, context: Context, console: Console) -> int:
     """Carry out the run; returns the exit code. Raises InputError before anything is sent."""
+    if settings.webappio:
+        from . import relay  # only a relay needs it (start-up time)
     plan = None
     if settings.bitbucket:
         check = relay.check if settings.webappio else post_status.check
