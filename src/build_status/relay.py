@@ -241,7 +241,8 @@ class Relay:
 
     def _runners(self) -> list[Runner] | None:
         run = self.run
-        if run is None or not run.uuid:
+        if run is None or not run.uuid or self.problem:
+            # After a failure the run's state is not what is reported; webapp.io may be down, too.
             return None
         try:
             return self._exchange(lambda: self.client.runners(run.uuid), "reading the runners")

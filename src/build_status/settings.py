@@ -470,8 +470,13 @@ def parse_webappio(
         if not ref:
             ref = bitbucket.commits[0] if bitbucket else _first_commit(raw["commit"])
     else:
-        for name in ("webappio-ref", "webappio-extra", "webappio-accept-buttons"):
-            if raw[name].strip() and raw[name].strip() != "false":
+        given = {
+            "webappio-ref": bool(ref),
+            "webappio-extra": bool(extra),
+            "webappio-accept-buttons": parse_bool("webappio-accept-buttons", raw["webappio-accept-buttons"]),
+        }
+        for name, used in given.items():
+            if used:
                 raise InputError(name, "is only used with webappio-trigger: true (starting a run).")
         if not (job_id or branch or query):
             raise InputError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from build_status.sandbox import FaultRule
 from build_status.sandbox.runner import Job
 from build_status.states import WEBAPPIO_STATUS
 
@@ -284,3 +285,20 @@ def test_pull_request_trigger_runs_the_head_branch_and_commit(sandbox, step):
     (created,) = sandbox.webappio.created()
     assert (created["branch"], created["commit_sha"]) == ("feature/pr", SHA2)
     assert stored(sandbox, SHA2)["state"] == "SUCCESSFUL"
+
+
+class FailAfterFirst(FaultRule):
+    """Lets the first matching request through, then answers 500: webapp.io goes down mid-relay."""
+
+    def outcome(self):
+        return None if self.hits == 1 else super().outcome()
+
+
+def test_runners_are_not_asked_for_after_webappio_failed(sandbox, step):
+    job = sandbox.webappio.add_job(REPO, commit_sha=SHA, script=("RUNNING", "SUCCEEDED"))
+    sandbox.add_fault(FailAfterFirst(status=500, times=None, path=r"/search$"))
+    result = step(relay(sandbox, **{"webappio-job-id": str(job["id"]), "timeout": "2"}))
+    assert result.returncode == 1
+    assert [body["state"] for body in posts(sandbox)] == ["INPROGRESS"]  # the run was found, then polls failed
+    assert "Bitbucket still shows INPROGRESS" in result.error_lines[0]
+    assert [r for r in webappio_requests(sandbox) if "/runners/" in r["path"]] == []

@@ -175,3 +175,9 @@ def test_poll_interval(text, seconds):
 @pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("2m", 120), ("1h", 3600), ("6h", 21600)])
 def test_wait_timeout(text, seconds):
     assert parsed(webappio_branch="main", webappio_timeout=text).webappio.wait_timeout == pytest.approx(seconds)
+
+
+def test_trigger_only_inputs_left_at_a_false_value_are_fine_without_a_trigger():
+    for word in ("false", "no", "off", "0"):
+        assert not parsed(webappio_branch="main", webappio_accept_buttons=word).webappio.accept_buttons
+    assert error_of(webappio_branch="main", webappio_accept_buttons="yes").name == "webappio-accept-buttons"
