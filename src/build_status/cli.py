@@ -7,32 +7,35 @@ as GitHub Actions passes them); ``build-status sandbox`` serves the local Bitbuc
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import traceback
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import EXIT_INPUT, EXIT_REMOTE, InputError
 from .inputs import INPUTS
 from .workflow import Console
 
+if TYPE_CHECKING:
+    import argparse
+
 SUBCOMMANDS = ("sandbox", "demo")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one error line through the console (exit 2), like any input error."""
+def make_parser(console: Console | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: a usage mistake is one error line through the console (exit 2).
 
-    console: Console | None = None
+    Built only when there are arguments: the action passes none (inputs arrive as ``INPUT_*``), and
+    argparse would cost its start-up time on every step.
+    """
+    import argparse
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        console = self.console or Console()
-        console.error(f"{message} (see build-status --help)")
-        raise SystemExit(EXIT_INPUT)
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            (console or Console()).error(f"{message} (see build-status --help)")
+            raise SystemExit(EXIT_INPUT)
 
-
-def make_parser() -> _Parser:
-    parser = _Parser(
+    parser = Parser(
         prog="build-status",
         description="Post a commit's build status to Bitbucket Server / Data Center. Every option can "
         "also be given as an INPUT_<NAME> variable (INPUT_BITBUCKET-URL or INPUT_BITBUCKET_URL). "
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
         return EXIT_REMOTE
     except Exception as exc:  # a bug: say so without leaking anything
         console.error(f"Internal error ({type(exc).__name__}): {exc}. Please report it with the debug log.")
+        import traceback
+
         console.debug("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         return EXIT_REMOTE
 
@@ -69,9 +74,7 @@ def _post(argv: list[str], env: dict[str, str], console: Console) -> int:
     from .context import read_context
     from .inputs import read_raw
 
-    parser = make_parser()
-    parser.console = console
-    flags = vars(parser.parse_args(argv))
+    flags = vars(make_parser(console).parse_args(argv)) if argv else {}
     context = read_context(env)
     raw = read_raw(env, flags, context)
     _register_secrets(raw, console)

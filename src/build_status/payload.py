@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .contract import BUILDS, BUILDS_REQUEST, ENDPOINT_LABEL, LEGACY_REQUEST
@@ -42,16 +43,55 @@ def build(settings: BitbucketSettings, api: str, state: str, description: str) -
 
 
 def validate(body: dict[str, Any], api: str) -> None:
-    """Raise :class:`InputError` naming the input behind the first rule ``body`` breaks."""
-    from jsonschema import Draft7Validator  # imported here: only runs that post need it
+    """Raise :class:`InputError` naming the input behind the first rule ``body`` breaks.
 
+    ``jsonschema`` is the judge, but importing it costs about as much as the whole post (some 40 ms), so a
+    body that plainly keeps every rule the schema states is let through without it: see :func:`plainly_valid`.
+    """
     schema = BUILDS_REQUEST if api == BUILDS else LEGACY_REQUEST
-    errors = sorted(Draft7Validator(schema).iter_errors(body), key=lambda e: list(e.path))
-    if errors:
-        raise _input_error(errors[0], body, api)
+    if not plainly_valid(body, schema):
+        from jsonschema import Draft7Validator
+
+        errors = sorted(Draft7Validator(schema).iter_errors(body), key=lambda e: list(e.path))
+        if errors:
+            raise _input_error(errors[0], body, api)
     for field in ("key", "url"):  # the contract allows "" here, Bitbucket does not
         if not body.get(field, "").strip():
             raise InputError(FIELD_INPUT[field], "must not be empty.")
+
+
+#: The JSON types the contract's flat schemas use, as Python checks (bool is not an integer in JSON Schema).
+_TYPES = {
+    "string": lambda value: isinstance(value, str),
+    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
+}
+#: The keywords :func:`plainly_valid` understands; a schema using any other is left to jsonschema.
+_KNOWN = {"type", "enum", "minLength", "maxLength", "pattern", "format"}
+
+
+def plainly_valid(body: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """True only when ``body`` surely keeps every rule of ``schema``; False means "ask jsonschema".
+
+    A sound shortcut, not a second validator: it never says yes where jsonschema would say no (a
+    hypothesis test holds it to that), and it never produces an error message.
+    """
+    properties = schema.get("properties", {})
+    if any(name not in body for name in schema.get("required", ())):
+        return False
+    for name, value in body.items():
+        rules = properties.get(name)
+        if rules is None or set(rules) - _KNOWN or rules.get("type") not in _TYPES:
+            return False
+        if not _TYPES[rules["type"]](value):
+            return False
+        if "enum" in rules and value not in rules["enum"]:
+            return False
+        if isinstance(value, str):
+            if not rules.get("minLength", 0) <= len(value) <= rules.get("maxLength", len(value)):
+                return False
+            if "pattern" in rules and not re.search(rules["pattern"], value):
+                return False
+    return True
 
 
 def _input_error(error: Any, body: dict[str, Any], api: str) -> InputError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 
-from . import close_coverage, http, post_status
+from . import http
 from .context import Context
 from .errors import EXIT_OK, EXIT_REMOTE
 from .settings import Settings
@@ -19,8 +19,13 @@ from .workflow import Console
 
 def run(settings: Settings, context: Context, console: Console) -> int:
     """Carry out the run; returns the exit code. Raises InputError before anything is sent."""
+    # Each part is imported only by the runs that need it (start-up time).
     if settings.webappio:
-        from . import relay  # only a relay needs it (start-up time)
+        from . import relay
+    if settings.bitbucket:
+        from . import post_status
+    if settings.coveralls:
+        from . import close_coverage
     plan = None
     if settings.bitbucket:
         check = relay.check if settings.webappio else post_status.check

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
 import sys
 from typing import TextIO
 from urllib.parse import quote, quote_plus
@@ -201,7 +200,7 @@ class Console:
             return
         value = self.redact(value)
         if "\n" in value or "\r" in value:
-            delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
+            delimiter = f"ghadelimiter_{os.urandom(8).hex()}"
             record = f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
         else:
             record = f"{name}={value}\n"

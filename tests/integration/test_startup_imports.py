@@ -1,0 +1,66 @@
+"""A plain status post loads only what it needs: start-up is most of a step's cost (docs/performance.md)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from build_status.sandbox.runner import ENTRYPOINT
+
+from .conftest import COVERALLS_TOKEN, SHA
+
+#: Prints, at exit, which of the optional heavy modules the step loaded.
+PROBE = f"""
+import atexit, runpy, sys
+WATCH = ("argparse", "jsonschema", "build_status.relay", "build_status.close_coverage",
+         "build_status.post_status", "build_status.webappio", "build_status.sandbox")
+atexit.register(lambda: print("LOADED=" + ",".join(m for m in WATCH if m in sys.modules), file=sys.stderr))
+sys.argv = [{str(ENTRYPOINT)!r}]
+runpy.run_path({str(ENTRYPOINT)!r}, run_name="__main__")
+"""
+
+
+def _loaded(result) -> set[str]:
+    line = next(line for line in result.stderr.splitlines() if line.startswith("LOADED="))
+    return set(filter(None, line.removeprefix("LOADED=").split(",")))
+
+
+@pytest.fixture
+def probe_step(step, monkeypatch):
+    import build_status.sandbox.runner as runner
+
+    monkeypatch.setattr(runner, "default_command", lambda: [sys.executable, "-c", PROBE])
+    return step
+
+
+def test_a_status_post_loads_neither_argparse_nor_jsonschema_nor_the_other_parts(probe_step, sandbox):
+    result = probe_step({"state": "SUCCESSFUL"})
+    assert result.returncode == 0, result.stderr
+    assert _loaded(result) == {"build_status.post_status"}
+    assert len(sandbox.bitbucket.statuses(SHA)) == 1
+
+
+def test_a_coverage_close_loads_only_its_part(probe_step, sandbox):
+    sandbox.coveralls.register_job("4242", repo_token=COVERALLS_TOKEN)
+    result = probe_step(
+        {
+            "bitbucket-url": "",
+            "bitbucket-token": "",
+            "coveralls-repo-token": COVERALLS_TOKEN,
+            "coveralls-endpoint": sandbox.url,
+            "coveralls-parallel-finished": "true",
+        }
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _loaded(result) == {"build_status.close_coverage"}
+
+
+def test_a_body_the_contract_rejects_still_gets_jsonschema_s_message(probe_step, sandbox):
+    result = probe_step({"state": "SUCCESSFUL", "key": "k" * 256})
+    assert result.returncode == 2
+    assert "jsonschema" in _loaded(result)
+    assert result.error_lines == [
+        "::error title=build-status%3A invalid input::Input 'key': is 256 characters; "
+        "the commit-only endpoint takes at most 255."
+    ]
