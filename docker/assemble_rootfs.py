@@ -23,10 +23,9 @@ import sysconfig
 from pathlib import Path
 
 #: Standard-library packages and modules the action never imports: development tools, GUIs, test suites,
-#: databases, terminals.
+#: databases, terminals (and ``config-3.*``, the static library for embedding).
 DROP = {
     "__phello__",
-    "config-3.11-x86_64-linux-gnu",
     "curses",
     "dbm",
     "distutils",
@@ -78,7 +77,7 @@ def libraries(files: list[Path]) -> set[str]:
 
 def copy_stdlib(stdlib: Path, root: Path) -> None:
     def ignore(directory: str, names: list[str]) -> set[str]:
-        skipped = {name for name in names if name in DROP or name == "__pycache__"}
+        skipped = {name for name in names if name in DROP or name == "__pycache__" or name.startswith("config-3.")}
         if Path(directory).name == "lib-dynload":
             skipped |= {name for name in names if DROP_EXTENSIONS.match(name)}
         if Path(directory) == stdlib:

@@ -74,3 +74,32 @@ def test_sync_docs_reports_nothing_stale():
         [sys.executable, str(ROOT / "scripts" / "sync_docs.py"), "--check"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def _sync_docs():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import sync_docs
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return sync_docs
+
+
+def test_a_release_action_yml_names_the_prebuilt_image_and_nothing_else_changes():
+    sync_docs = _sync_docs()
+    image = "docker://ghcr.io/acme/build-status:1.2.3@sha256:" + "ab" * 32
+    released = yaml.safe_load(sync_docs.render_action(image))
+    assert released["runs"] == {"using": "docker", "image": image}
+    assert {k: v for k, v in released.items() if k != "runs"} == {k: v for k, v in ACTION.items() if k != "runs"}
+    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
+
+
+def test_the_release_image_must_carry_a_digest():
+    for image in ("docker://ghcr.io/acme/build-status:1.2.3", "ghcr.io/acme/build-status@sha256:" + "ab" * 32):
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "sync_docs.py"), "--check", "--image", image],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 2 and "--image: expected docker://" in proc.stderr
