@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -17,8 +16,7 @@ RICH = "richBuildStatus"
 CANCELLED_CAPABILITY = "cancelledStatus"
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """What the server said of itself: None for a server too old to answer (404)."""
 
     builds: bool

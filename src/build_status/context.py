@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """The parts of the CI environment this tool uses (all strings, ``""`` where unknown)."""
 
     actions: bool = False
@@ -23,7 +23,8 @@ class Context:
     run_id: str = ""
     run_number: str = ""
     run_attempt: str = ""
-    event: dict[str, Any] = field(default_factory=dict)
+    #: The webhook payload; the default, shared by every Context, is read-only.
+    event: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def pull_request(self) -> dict[str, Any]:

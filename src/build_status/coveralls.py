@@ -6,8 +6,7 @@ The repo token travels in the query string, so no URL of these requests is ever 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
@@ -20,8 +19,7 @@ CLOSED_WORDS = ("already closed", "already been closed", "is closed")
 UNKNOWN_REPO = "couldn't find a repository"
 
 
-@dataclass(frozen=True)
-class Closed:
+class Closed(NamedTuple):
     url: str
     jobs: int | None
     #: True when a retry met a build that the first, interrupted attempt had closed already.

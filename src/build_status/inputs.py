@@ -6,14 +6,12 @@ catalogue.  Reading is a pure function of the environment mapping and the CLI's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .context import Context
 
 
-@dataclass(frozen=True)
-class Input:
+class Input(NamedTuple):
     name: str
     description: str
     #: The default written into action.yml (may be a ``${{ }}`` expression), or None.
@@ -41,8 +39,7 @@ class Input:
         return f"--{self.name}"
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     name: str
     description: str
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import http, naming, payload
 from .bitbucket import Bitbucket, Capabilities
@@ -17,18 +17,19 @@ from .workflow import Console, markdown_cell, markdown_link
 BADGE = {"SUCCESSFUL": "✅", "FAILED": "❌", "INPROGRESS": "🔵", "CANCELLED": "⚪", "UNKNOWN": "❔"}
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     api: str
     newer_states: bool
     why: str
 
 
-@dataclass
 class Outcome:
-    sha: str
-    ok: bool
-    message: str = ""
+    __slots__ = ("message", "ok", "sha")
+
+    def __init__(self, sha: str, ok: bool, message: str = "") -> None:
+        self.sha = sha
+        self.ok = ok
+        self.message = message
 
 
 def static_plan(settings: BitbucketSettings) -> Plan | None:
@@ -125,14 +126,18 @@ def deliver(
     return progress
 
 
-@dataclass
 class Progress:
     """What has been decided and posted so far (kept when the deadline cuts a run short)."""
 
-    plan: Plan | None
-    state: str = ""
-    body: dict | None = None
-    outcomes: list[Outcome] = field(default_factory=list)
+    __slots__ = ("body", "outcomes", "plan", "state")
+
+    def __init__(
+        self, plan: Plan | None, state: str = "", body: dict | None = None, outcomes: list[Outcome] | None = None
+    ) -> None:
+        self.plan = plan
+        self.state = state
+        self.body = body
+        self.outcomes: list[Outcome] = [] if outcomes is None else outcomes
 
     def give_up(self, commits: tuple[str, ...], message: str) -> None:
         done = {outcome.sha for outcome in self.outcomes}

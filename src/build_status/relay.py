@@ -7,7 +7,6 @@ poll, a post) by ``timeout``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -35,8 +34,7 @@ RUNNER_BADGE = {"SUCCESS": "✅", "FAILURE": "❌", "ERROR": "❌", "CANCELLED":
 
 def check(settings: BitbucketSettings, context: Context) -> post_status.Plan | None:
     """:func:`post_status.check` for the statuses a relay posts (longest description, some URL)."""
-    sample = dataclasses.replace(
-        settings,
+    sample = settings._replace(
         description=naming.webappio_description(10**18, LONGEST_STATUS, settings.description),
         url=settings.url or "https://webapp.io",
     )
@@ -214,8 +212,7 @@ class Relay:
         if self.posted == (state, run.calculated_status):
             return
         url = bb.url if bb.url_given else (self._run_page(run) or bb.url or _origin(self.ws.endpoint))
-        settings = dataclasses.replace(
-            bb,
+        settings = bb._replace(
             state=state,
             description=naming.webappio_description(run.id, run.calculated_status, bb.description),
             url=url,
@@ -338,8 +335,7 @@ class Relay:
         self.console.info(f"dry-run: {wait}; INPROGRESS and the final state would be posted to Bitbucket.")
         bb = self.settings.bitbucket
         if bb is not None and self.bitbucket is not None:
-            sample = dataclasses.replace(
-                bb,
+            sample = bb._replace(
                 description=naming.webappio_description("N", "RUNNING", bb.description),
                 url=bb.url or _origin(ws.endpoint),
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from . import naming
@@ -30,8 +30,7 @@ MAX_TIMEOUT = 6 * 3600
 MAX_DURATION_MS = 366 * 24 * 3600 * 1000
 
 
-@dataclass(frozen=True)
-class Auth:
+class Auth(NamedTuple):
     scheme: str  # "Bearer" or "Basic"
     credential: str  # the token, or the password
     username: str = ""
@@ -44,8 +43,7 @@ class Auth:
         return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
-@dataclass(frozen=True)
-class BitbucketSettings:
+class BitbucketSettings(NamedTuple):
     """What to post to Bitbucket."""
 
     base_url: str
@@ -75,8 +73,7 @@ class BitbucketSettings:
         return bool(self.project and self.repo)
 
 
-@dataclass(frozen=True)
-class CoverallsSettings:
+class CoverallsSettings(NamedTuple):
     """Closing a Coveralls parallel build."""
 
     endpoint: str
@@ -85,8 +82,7 @@ class CoverallsSettings:
     carryforward: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class WebappioSettings:
+class WebappioSettings(NamedTuple):
     """Finding (or starting) a webapp.io CI run and relaying its result."""
 
     endpoint: str
@@ -105,8 +101,7 @@ class WebappioSettings:
     wait_timeout: float
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything one run does: a Bitbucket status, closing a Coveralls build, or both."""
 
     bitbucket: BitbucketSettings | None

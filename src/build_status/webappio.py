@@ -12,8 +12,7 @@ ever put in a message.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote as quote_path
 from urllib.parse import urlsplit
 
@@ -47,8 +46,7 @@ def build_query(*, job_id: str = "", branch: str = "", query: str = "") -> str:
     return " ".join(parts)
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """A webapp.io CI job, as far as relaying it needs."""
 
     id: int
@@ -79,8 +77,7 @@ class Run:
         )
 
 
-@dataclass(frozen=True)
-class Runner:
+class Runner(NamedTuple):
     """One Layerfile runner of a run."""
 
     id: str
@@ -90,8 +87,7 @@ class Runner:
     index: int | None
 
 
-@dataclass(frozen=True)
-class Created:
+class Created(NamedTuple):
     """webapp.io's answer to starting a run: the run (or only its id) when the answer has it."""
 
     run: Run | None
