@@ -40,7 +40,6 @@ FILE_COMMANDS = ("set_output", "step_summary", "save_state", "set_env", "add_pat
 COMMAND_VARIABLES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH")
 
 
-
 def pytest_collection_modifyitems(config, items):
     """Without an image to test, every test here is skipped (scripts/container-test provides one)."""
     if IMAGE:
