@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from build_status.sandbox.runner import Job, parse_file_command, step_env
+from build_status.sandbox.runner import FILE_COMMANDS, Job, parse_file_command, step_env
 
 IMAGE = os.environ.get("BUILD_STATUS_IMAGE", "")
 SANDBOX_ALIAS = "sandbox"
@@ -36,8 +36,6 @@ ANY_ADDRESS = "0.0.0.0"  # noqa: S104
 SHA = "0123456789abcdef0123456789abcdef01234567"
 TOKEN = "sandbox-token"
 COVERALLS_TOKEN = "coveralls-repo-token"
-FILE_COMMANDS = ("set_output", "step_summary", "save_state", "set_env", "add_path")
-COMMAND_VARIABLES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -164,7 +162,7 @@ def run_action(network, tmp_path):
         values["GITHUB_EVENT_PATH"] = "/github/workflow/event.json"
         values["HOME"] = "/github/home"
         values["GITHUB_WORKSPACE"] = "/github/workspace"
-        for variable, command in zip(COMMAND_VARIABLES, FILE_COMMANDS, strict=True):
+        for variable, command in FILE_COMMANDS.items():
             name = f"{command}_{uuid.uuid4()}"
             (commands / name).touch()
             values[variable] = f"/github/file_commands/{name}"

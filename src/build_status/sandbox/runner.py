@@ -20,6 +20,14 @@ from typing import Any
 from ..inputs import INPUTS
 
 ROOT = Path(__file__).resolve().parents[3]
+#: The file commands: each variable, and the name the runner gives its file (``<name>_<uuid>`` there).
+FILE_COMMANDS = {
+    "GITHUB_OUTPUT": "set_output",
+    "GITHUB_STEP_SUMMARY": "step_summary",
+    "GITHUB_STATE": "save_state",
+    "GITHUB_ENV": "set_env",
+    "GITHUB_PATH": "add_path",
+}
 ENTRYPOINT = ROOT / "entrypoint.py"
 
 
@@ -148,13 +156,7 @@ def step_env(
             "HOME": str(workdir / "home"),
         }
     )
-    for name, file_name in (
-        ("GITHUB_OUTPUT", "set_output"),
-        ("GITHUB_STEP_SUMMARY", "step_summary"),
-        ("GITHUB_STATE", "save_state"),
-        ("GITHUB_ENV", "set_env"),
-        ("GITHUB_PATH", "add_path"),
-    ):
+    for name, file_name in FILE_COMMANDS.items():
         path = commands / file_name
         path.touch()
         env[name] = str(path)
