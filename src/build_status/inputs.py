@@ -164,6 +164,42 @@ INPUTS: tuple[Input, ...] = (
         metavar="DURATION",
     ),
     Input(
+        "report-job-end",
+        "With the default state: post INPROGRESS now and, from the action's post stage, the job's final "
+        "state (from job.status, with its duration) when the job ends; a final state posted explicitly in "
+        "the meantime is left alone. false: post the state as it stands now, once. (The Docker action only: "
+        "composite actions, such as the portable variant, have no post stage.)",
+        default="true",
+        metavar="BOOL",
+    ),
+    Input(
+        "test-results",
+        "JUnit XML files whose test counts go with the final state (testResults on the repository-scoped "
+        "endpoint, the description and the step summary): glob patterns, one per line or comma-separated, "
+        "** for any depth (e.g. build/test-results/**/*.xml).",
+        metavar="GLOBS",
+    ),
+    Input(
+        "check",
+        "Read back every build status of the commit(s) instead of posting one, show the tally as Bitbucket "
+        "does and fail when any is FAILED: the gate of a fan-in job. The step's own key is left out.",
+        default="false",
+        metavar="BOOL",
+    ),
+    Input(
+        "check-wait",
+        "With check: wait until no build is INPROGRESS any more: false, true (up to 30 minutes) or how long "
+        "(e.g. 20m). Builds still running at the deadline fail the check.",
+        default="false",
+        metavar="DURATION",
+    ),
+    Input(
+        "check-interval",
+        "With check-wait: how often to read the statuses again: seconds, or a number with ms, s or m.",
+        default="10s",
+        metavar="DURATION",
+    ),
+    Input(
         "ca-cert",
         "CA certificate(s) to trust in addition to the usual ones, as a file path or PEM text "
         "(for a Bitbucket behind a private CA).",
@@ -315,6 +351,16 @@ OUTPUTS: tuple[Output, ...] = (
     Output("commits", "The commit SHAs reported on, comma-separated."),
     Output("api", "The endpoint used: builds (repository-scoped) or commits (commit-only)."),
     Output("result", "posted, failed (with fail-on-error false) or dry-run."),
+    Output("tests-passed", "Tests that passed in the test-results files (empty without test-results)."),
+    Output("tests-failed", "Tests that failed or errored in the test-results files."),
+    Output("tests-skipped", "Tests that were skipped in the test-results files."),
+    Output("check-result", "With check: green (nothing FAILED), red (some key FAILED) or pending (INPROGRESS left)."),
+    Output(
+        "check-tally",
+        "With check: the count of each state as JSON, in Bitbucket's words "
+        '(e.g. {"successful": 3, "failed": 1, "inProgress": 0, "cancelled": 0, "unknown": 0}).',
+    ),
+    Output("failed-keys", "With check: the keys whose state is FAILED, comma-separated."),
     Output("coveralls-url", "The Coveralls build page, once the parallel build is closed."),
     Output("coveralls-jobs", "How many jobs the closed Coveralls build has (when Coveralls says)."),
     Output("webappio-job-id", "The id of the webapp.io run relayed."),

@@ -28,6 +28,8 @@ FALSE_WORDS = {"false", "no", "off", "0", ""}
 APIS = ("auto", "commits", "builds")
 MAX_TIMEOUT = 6 * 3600
 MAX_DURATION_MS = 366 * 24 * 3600 * 1000
+#: check-wait: true waits this long (seconds).
+DEFAULT_CHECK_WAIT = 30 * 60
 
 
 class Auth(NamedTuple):
@@ -67,6 +69,10 @@ class BitbucketSettings(NamedTuple):
     ref: str
     parent: str
     duration_ms: int | None
+    #: Glob patterns of JUnit XML files whose counts go with the status (none: no counts).
+    test_results: tuple[str, ...] = ()
+    #: report-job-end: an INPROGRESS posted by the action's main stage is followed by the final state.
+    report_end: bool = False
 
     @property
     def repository_scoped(self) -> bool:
@@ -101,12 +107,23 @@ class WebappioSettings(NamedTuple):
     wait_timeout: float
 
 
+class CheckSettings(NamedTuple):
+    """Reading back the commits' build statuses (``check: true``)."""
+
+    #: How long to wait for INPROGRESS builds to end, in seconds (0: do not wait).
+    wait: float
+    #: How often to read again while waiting, in seconds.
+    interval: float
+
+
 class Settings(NamedTuple):
     """Everything one run does: a Bitbucket status, closing a Coveralls build, or both."""
 
     bitbucket: BitbucketSettings | None
     coveralls: CoverallsSettings | None
     webappio: WebappioSettings | None
+    #: Reading back instead of posting (then ``bitbucket`` says where and which commits).
+    check: CheckSettings | None
     #: PEM text of the extra CA certificate(s) to trust, or "".
     ca_cert: str
     insecure: bool
@@ -299,14 +316,18 @@ def parse_settings(raw: dict[str, str], context: Context) -> Settings:
     closing = parse_bool("coveralls-parallel-finished", raw["coveralls-parallel-finished"])
     trigger = parse_bool("webappio-trigger", raw["webappio-trigger"])
     relaying = trigger or any(raw[name].strip() for name in WEBAPPIO_INPUTS)
-    wants_bitbucket = not (closing or relaying) or any(raw[name].strip() for name in BITBUCKET_INPUTS)
-    bitbucket = parse_bitbucket(raw, context, relay=relaying) if wants_bitbucket else None
+    check = parse_check(raw)
+    if check and relaying:
+        raise InputError("check", "reads statuses back; it cannot relay a webapp.io run in the same step (use two).")
+    wants_bitbucket = check or not (closing or relaying) or any(raw[name].strip() for name in BITBUCKET_INPUTS)
+    bitbucket = parse_bitbucket(raw, context, relay=relaying, check=bool(check)) if wants_bitbucket else None
     webappio = parse_webappio(raw, context, trigger, bitbucket) if relaying else None
     coveralls = parse_coveralls(raw) if closing else None
     return Settings(
         bitbucket=bitbucket,
         coveralls=coveralls,
         webappio=webappio,
+        check=check,
         ca_cert=parse_ca_cert(raw["ca-cert"]),
         insecure=parse_bool("insecure", raw["insecure"]),
         timeout=parse_timeout(raw["timeout"]),
@@ -315,12 +336,38 @@ def parse_settings(raw: dict[str, str], context: Context) -> Settings:
     )
 
 
-def parse_bitbucket(raw: dict[str, str], context: Context, *, relay: bool = False) -> BitbucketSettings:
-    """The Bitbucket part; with ``relay`` the state comes from a webapp.io run, not from state/job-status."""
+def parse_check(raw: dict[str, str]) -> CheckSettings | None:
+    """``check``, ``check-wait`` and ``check-interval``; None when the step posts rather than checks."""
+    checking = parse_bool("check", raw["check"])
+    wait_text = raw["check-wait"].strip()
+    word = wait_text.lower()
+    if word in FALSE_WORDS:
+        wait = 0.0
+    elif word in TRUE_WORDS:
+        wait = DEFAULT_CHECK_WAIT
+    else:
+        wait = parse_seconds("check-wait", wait_text, minimum=1, maximum=MAX_TIMEOUT)
+    interval = parse_seconds("check-interval", raw["check-interval"], minimum=0.1, maximum=600)
+    if not checking:
+        if wait:
+            raise InputError("check-wait", "is only used with check: true (reading the statuses back).")
+        return None
+    return CheckSettings(wait=wait, interval=interval)
+
+
+def parse_bitbucket(
+    raw: dict[str, str], context: Context, *, relay: bool = False, check: bool = False
+) -> BitbucketSettings:
+    """The Bitbucket part; with ``relay`` the state comes from a webapp.io run, not from state/job-status;
+    with ``check`` nothing is posted, so no state or URL is needed."""
     base_url = parse_url("bitbucket-url", raw["bitbucket-url"])
     auth = parse_auth(raw)
     commits = parse_commits(raw["commit"])
-    if relay:
+    if check:
+        if raw["state"].strip():
+            raise InputError("state", "must be empty with check: true, which reads the statuses rather than posting.")
+        state, explicit = INPROGRESS, False
+    elif relay:
         if raw["state"].strip():
             raise InputError(
                 "state", "must be empty when a webapp.io run is relayed: the run's result gives the state."
@@ -365,7 +412,7 @@ def parse_bitbucket(raw: dict[str, str], context: Context, *, relay: bool = Fals
         key = naming.webappio_key(webappio_repo) if relay else naming.default_key(context, matrix)
     url_given = bool(raw["url"].strip())
     url = raw["url"].strip() or context.run_url
-    if not url and not relay:
+    if not url and not (relay or check):
         raise InputError("url", "is required outside GitHub Actions: the link to this build's page.")
     ref = raw["ref"].strip()
     parent = raw["parent"].strip()
@@ -393,6 +440,8 @@ def parse_bitbucket(raw: dict[str, str], context: Context, *, relay: bool = Fals
         ref=ref,
         parent=parent,
         duration_ms=parse_duration(raw["duration"]),
+        test_results=parse_patterns(raw["test-results"]),
+        report_end=parse_bool("report-job-end", raw["report-job-end"]),
     )
 
 
@@ -506,6 +555,20 @@ def _one_line(name: str, value: str, limit: int = 255) -> str:
     if len(text) > limit:
         raise InputError(name, f"is longer than {limit} characters.")
     return text
+
+
+def parse_patterns(value: str) -> tuple[str, ...]:
+    """``test-results``: glob patterns, one per line or comma-separated, duplicates dropped."""
+    patterns: list[str] = []
+    for word in re.split(r"[\n,]+", value):
+        word = word.strip()
+        if not word:
+            continue
+        if any(ord(ch) < 32 for ch in word):
+            raise InputError("test-results", f"'{_show(word)}' is not a glob pattern (control characters).")
+        if word not in patterns:
+            patterns.append(word)
+    return tuple(patterns)
 
 
 def parse_flags(value: str) -> tuple[str, ...]:
