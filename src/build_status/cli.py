@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import argparse
 
 SUBCOMMANDS = ("sandbox", "demo")
+#: Subcommands that take the inputs as flags: ``post`` (the default) and ``check`` (read back).
+INPUT_COMMANDS = ("post", "check")
 
 
 def make_parser(console: Console | None = None) -> argparse.ArgumentParser:
@@ -52,7 +54,9 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
     env = dict(os.environ) if env is None else env
     if argv and argv[0] in SUBCOMMANDS:
         return _subcommand(argv[0], argv[1:])
-    if argv and argv[0] == "post":
+    if argv and argv[0] in INPUT_COMMANDS:
+        if argv[0] == "check":
+            env = {**env, "INPUT_CHECK": "true"}
         argv = argv[1:]
     console = Console(env)
     try:
