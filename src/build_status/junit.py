@@ -1,0 +1,224 @@
+"""Count the tests in JUnit XML reports (``test-results``), safely.
+
+Reads the reports that pytest, Maven Surefire, Gradle, jest-junit, Mocha, Ant and most other tools write:
+a root ``<testsuites>`` or ``<testsuite>``, suites nested at any depth, one ``<testcase>`` per test. Each
+test counts once: failed with a ``<failure>`` or ``<error>`` child, else skipped with a ``<skipped>`` child,
+else passed (Surefire's ``flakyFailure``/``rerunFailure`` and the like mean it passed on a re-run).
+
+The files are parsed with defusedxml, which refuses entity declarations (billion laughs, quadratic blowup)
+and external references, and streamed: finished elements are dropped, so a large report costs little
+memory. The XML modules are imported only when a report is read, to keep a plain run's start-up cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from .errors import InputError
+
+INPUT = "test-results"
+
+_PASSED, _SKIPPED, _FAILED = 0, 1, 2
+#: A test's outcome from its direct children; any other child (``system-out``, ``flakyFailure``...) leaves it.
+_OUTCOME_CHILDREN = {"failure": _FAILED, "error": _FAILED, "skipped": _SKIPPED}
+_ROOTS = ("testsuites", "testsuite")
+_POSITION = re.compile(r":\s*line \d+, column \d+$")
+
+
+class TestCounts(NamedTuple):
+    """How many tests passed, failed and were skipped; ``a + b`` adds counts field by field."""
+
+    __test__ = False  # a record, not a pytest test class
+
+    passed: int
+    failed: int
+    skipped: int
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.skipped
+
+    def as_payload(self) -> dict[str, int]:
+        """The counts as Bitbucket's ``testResults`` object of a build status."""
+        return {"successful": self.passed, "failed": self.failed, "skipped": self.skipped}
+
+    def describe(self) -> str:
+        """E.g. ``118 passed, 2 failed, 3 skipped``; zero failed or skipped left out; ``no tests`` for none."""
+        if not self.total:
+            return "no tests"
+        parts = [f"{self.passed} passed"]
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped")
+        return ", ".join(parts)
+
+    def __add__(self, other: object) -> TestCounts:  # type: ignore[override]
+        if not isinstance(other, TestCounts):
+            return NotImplemented
+        return TestCounts(self.passed + other.passed, self.failed + other.failed, self.skipped + other.skipped)
+
+
+class Collected(NamedTuple):
+    """What :func:`collect` found."""
+
+    #: The sum over all files, or None when no pattern matched a file.
+    counts: TestCounts | None
+    #: The files read, sorted, each once, as shown to the user (relative to the root when under it).
+    files: tuple[str, ...]
+    #: The patterns that matched no file: worth a warning, not a failure.
+    unmatched: tuple[str, ...]
+
+
+def collect(patterns: tuple[str, ...], root: str = ".") -> Collected:
+    """Count the tests in every regular file the glob ``patterns`` match.
+
+    Patterns are relative to ``root`` unless absolute; ``**`` matches any number of directories. A file
+    that several patterns match (by any spelling or link) is read once. Raises :class:`InputError` for the
+    first file that is not a readable JUnit XML report.
+    """
+    import glob  # only runs that read reports need it
+
+    base = os.path.abspath(root)
+    found: dict[str, str] = {}  # real path -> path as shown
+    unmatched: list[str] = []
+    for pattern in patterns:
+        full = pattern if os.path.isabs(pattern) else os.path.join(glob.escape(base), pattern)
+        matched = False
+        for path in glob.glob(full, recursive=True):
+            if not os.path.isfile(path):
+                continue
+            matched = True
+            shown = _shown(os.path.abspath(path), base)
+            key = os.path.realpath(path)
+            if key not in found or shown < found[key]:
+                found[key] = shown
+        if not matched:
+            unmatched.append(pattern)
+    if not found:
+        return Collected(None, (), tuple(unmatched))
+    files = tuple(sorted(found.values()))
+    by_shown = {shown: real for real, shown in found.items()}
+    counts = TestCounts(0, 0, 0)
+    for shown in files:
+        counts += count_file(by_shown[shown], shown)
+    return Collected(counts, files, tuple(unmatched))
+
+
+def count_file(path: str, shown: str | None = None) -> TestCounts:
+    """Count the tests in the JUnit XML report at ``path`` (named ``shown`` in messages).
+
+    Each ``<testcase>`` counts once. A report with no ``<testcase>`` at all is counted from the ``tests``,
+    ``failures``, ``errors`` and ``skipped`` (or ``disabled``) attributes of its outermost ``<testsuite>``
+    elements, or of a root ``<testsuites>`` without suites. Raises :class:`InputError` if the file cannot
+    be read, is not well-formed XML (line and 1-based column given), declares entities, or is not JUnit.
+    """
+    from defusedxml import DefusedXmlException, EntitiesForbidden
+    from defusedxml.ElementTree import ParseError, iterparse
+
+    name = path if shown is None else shown
+    try:
+        with open(path, "rb") as stream:
+            return _count(iterparse(stream, ("start", "end")), name)
+    except OSError as exc:
+        raise InputError(INPUT, f"cannot read {name}: {exc.strerror or exc}.") from None
+    except DefusedXmlException as exc:
+        if isinstance(exc, EntitiesForbidden):
+            why = "declares XML entities, which are refused (protection against entity expansion)"
+        else:
+            why = "refers to an external DTD or entity, which is refused (no file or URL is read for it)"
+        raise InputError(INPUT, f"{name} {why}; JUnit reports need none.") from None
+    except ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        reason = _POSITION.sub("", str(exc))
+        raise InputError(INPUT, _malformed(name, reason, f"line {line}, column {column + 1}")) from None
+    except (ValueError, LookupError) as exc:  # an encoding expat cannot read
+        raise InputError(INPUT, _malformed(name, str(exc))) from None
+
+
+def _count(events: Iterable[tuple[str, Any]], name: str) -> TestCounts:
+    """Walk ``iterparse``'s start and end events, dropping each element once it has ended."""
+    tally = [0, 0, 0]  # by outcome: passed, skipped, failed
+    names: list[str] = []  # local names of the open elements, the root first
+    elements: list[Any] = []  # the open elements themselves
+    outcomes: list[int] = []  # the outcome so far of each open testcase, innermost last
+    suite_depth = 0  # how many testsuite elements are open
+    outer_suites: list[dict[str, str]] = []  # attributes of the testsuites with no testsuite around them
+    root_attrib: dict[str, str] = {}
+    for event, element in events:
+        tag = _local(element.tag)
+        if event == "start":
+            if not names:
+                if tag not in _ROOTS:
+                    raise InputError(
+                        INPUT,
+                        f"{name} is not a JUnit XML report (its root element is <{tag}>, "
+                        "not <testsuites> or <testsuite>).",
+                    )
+                root_attrib = dict(element.attrib)
+            elif names[-1] == "testcase" and tag in _OUTCOME_CHILDREN:
+                outcomes[-1] = max(outcomes[-1], _OUTCOME_CHILDREN[tag])
+            if tag == "testcase":
+                outcomes.append(_PASSED)
+            elif tag == "testsuite":
+                if not suite_depth:
+                    outer_suites.append(dict(element.attrib))
+                suite_depth += 1
+            names.append(tag)
+            elements.append(element)
+        else:
+            names.pop()
+            elements.pop()
+            if tag == "testcase":
+                tally[outcomes.pop()] += 1
+            elif tag == "testsuite":
+                suite_depth -= 1
+            element.clear()
+            if elements:
+                elements[-1].remove(element)
+    passed, skipped, failed = tally
+    if passed or skipped or failed:
+        return TestCounts(passed, failed, skipped)
+    if not outer_suites and "tests" in root_attrib:
+        outer_suites = [root_attrib]
+    counts = TestCounts(0, 0, 0)
+    for attributes in outer_suites:
+        counts += _from_attributes(attributes, name)
+    return counts
+
+
+def _from_attributes(attributes: dict[str, str], name: str) -> TestCounts:
+    """A suite's counts from its summary attributes, for reports that list no testcase."""
+    numbers: dict[str, int] = {}
+    for key in ("tests", "failures", "errors", "skipped", "disabled"):
+        text = attributes.get(key, "0").strip()
+        if not text.isdigit() or not text.isascii():
+            raise InputError(
+                INPUT,
+                f'{name} is not a valid JUnit XML report: its {key}="{text[:40]}" is not a whole number.',
+            )
+        numbers[key] = int(text)
+    failed = numbers["failures"] + numbers["errors"]
+    skipped = numbers["skipped"] if "skipped" in attributes else numbers["disabled"]
+    return TestCounts(max(numbers["tests"] - failed - skipped, 0), failed, skipped)
+
+
+def _local(tag: str) -> str:
+    """``testcase`` for ``testcase`` and ``{urn:some-namespace}testcase``."""
+    return tag.rpartition("}")[2]
+
+
+def _shown(path: str, base: str) -> str:
+    """``path`` relative to ``base`` when it is under it, else as it is."""
+    relative = os.path.relpath(path, base)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return path
+    return relative
+
+
+def _malformed(name: str, reason: str, where: str = "") -> str:
+    place = f" ({where})" if where else ""
+    return f"{name} is not well-formed XML{place}: {reason}. Point test-results at JUnit XML reports."
