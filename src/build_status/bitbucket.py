@@ -14,6 +14,16 @@ from .settings import Auth
 
 RICH = "richBuildStatus"
 CANCELLED_CAPABILITY = "cancelledStatus"
+#: ``exceptionName`` of the 404s that a GET by key gives on a server that has the endpoint.
+NO_BUILD_STATUS = "com.atlassian.bitbucket.build.status.NoSuchBuildStatusException"
+NO_COMMIT = "com.atlassian.bitbucket.commit.NoSuchCommitException"
+#: A wrong bitbucket-project/-repo: the user's mistake, reported like a post's.
+NO_REPOSITORY = (
+    "com.atlassian.bitbucket.project.NoSuchProjectException",
+    "com.atlassian.bitbucket.repository.NoSuchRepositoryException",
+)
+#: Never ask for more pages than this (a server that keeps saying there is another page).
+MAX_PAGES = 1000
 
 
 class Capabilities(NamedTuple):
@@ -30,6 +40,14 @@ class Capabilities(NamedTuple):
 
 
 OLD_SERVER = Capabilities(builds=False, newer_states=False)
+
+
+class NoEndpoint(RemoteError):
+    """The server has no ``GET …/builds?key=`` (Bitbucket older than 7.14): read the commit-only list instead."""
+
+
+class NotInRepository(RemoteError):
+    """The commit is not in bitbucket-project/-repo (a commit-only status can sit on a fork's commit)."""
 
 
 class Bitbucket:
@@ -76,15 +94,43 @@ class Bitbucket:
         """Every build status of a commit, as the commit-only GET pages them (the 100 newest at most)."""
         values: list[dict[str, Any]] = []
         start = 0
-        while True:
-            what = f"reading the build statuses of {sha[:12]}"
+        what = f"reading the build statuses of {sha[:12]}"
+        for _ in range(MAX_PAGES):
             response = self._send("GET", self.commits_url(sha), what, params={"start": start, "limit": limit})
             self._check(response, what)
             page = _json(response)
-            values.extend(v for v in page.get("values", []) if isinstance(v, dict))
-            if page.get("isLastPage", True) or "nextPageStart" not in page:
+            listed = page.get("values")
+            if isinstance(listed, list):
+                values.extend(v for v in listed if isinstance(v, dict))
+            following = page.get("nextPageStart")
+            if page.get("isLastPage", True) or not isinstance(following, int) or following <= start:
                 return values
-            start = int(page["nextPageStart"])
+            start = following
+        return values
+
+    def build(self, sha: str, project: str, repo: str, key: str) -> dict[str, Any] | None:
+        """One build status by key, with everything the server keeps (7.14+); None when the commit has none
+        with that key.
+
+        Raises :class:`NoEndpoint` when the server has no such GET (older than 7.14: a 404 that is none of
+        the "no such ..." answers, or a 405), and :class:`NotInRepository` when the commit is not in that
+        repository.
+        """
+        what = f"reading build {key} of {sha[:12]}"
+        response = self._send("GET", self.builds_url(project, repo, sha), what, params={"key": key})
+        if response.status_code in (404, 405):
+            names = exception_names(response)
+            if NO_BUILD_STATUS in names:
+                return None
+            if NO_COMMIT in names:
+                raise NotInRepository(server_message(response) or f"{sha} is not in {project}/{repo}.", status=404)
+            if response.status_code == 405 or not any(name in NO_REPOSITORY for name in names):
+                raise NoEndpoint(
+                    f"Bitbucket answered {response.status_code} to GET …/builds?key= (older than 7.14).",
+                    status=response.status_code,
+                )
+        self._check(response, what, api=BUILDS)
+        return _json(response)
 
     def stats(self, sha: str) -> dict[str, int]:
         what = f"reading the build counts of {sha[:12]}"
@@ -116,7 +162,8 @@ class Bitbucket:
         if detail:
             text += f": {detail}"
         hint = self._hint(response, api)
-        return f"{text}. {hint}".rstrip() if hint else text + "."
+        text = text if text.endswith((".", "!", "?")) else text + "."  # the server's message may end a sentence
+        return f"{text} {hint}".rstrip() if hint else text
 
     def _hint(self, response: requests.Response, api: str) -> str:
         status = response.status_code
@@ -176,6 +223,18 @@ def server_message(response: requests.Response, limit: int = 500) -> str:
         return ""
     text = " ".join(response.text[: limit * 2].split()) if response.content else ""
     return _cut(text, limit)
+
+
+def exception_names(response: requests.Response) -> list[str]:
+    """The ``errors[].exceptionName`` values of a Bitbucket error answer (none for other answers)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return []
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list):
+        return []
+    return [str(e["exceptionName"]) for e in errors if isinstance(e, dict) and e.get("exceptionName")]
 
 
 def _cut(text: str, limit: int) -> str:

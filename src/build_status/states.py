@@ -45,6 +45,9 @@ MAPPING: dict[str, dict[str, str]] = {
 JOB_STATUS = MAPPING["job-status"]
 WEBAPPIO_STATUS = MAPPING["webappio"]
 
+#: The badge each state gets in the step summary.
+BADGE = {SUCCESSFUL: "✅", FAILED: "❌", INPROGRESS: "🔵", CANCELLED: "⚪", UNKNOWN: "❔"}
+
 #: Human words for the default description.
 LABELS = {
     SUCCESSFUL: "Succeeded",

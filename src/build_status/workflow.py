@@ -164,6 +164,9 @@ class Console:
     def warning(self, text: str, *, title: str | None = None) -> None:
         self._annotation("warning", text, title)
 
+    def notice(self, text: str, *, title: str | None = None) -> None:
+        self._annotation("notice", text, title)
+
     def _annotation(self, kind: str, text: str, title: str | None) -> None:
         text = self.redact(text)
         if len(text) > MESSAGE_LIMIT:
@@ -193,6 +196,14 @@ class Console:
     # -- file commands ---------------------------------------------------------------------------
     def set_output(self, name: str, value: str) -> None:
         self._file_command("GITHUB_OUTPUT", name, value)
+
+    def save_state(self, name: str, value: str) -> None:
+        """Keep a value for this action's post stage, which gets it back as ``STATE_<name>``."""
+        self._file_command("GITHUB_STATE", name, value)
+
+    def set_env(self, name: str, value: str) -> None:
+        """Set an environment variable for the job's later steps (post stages included)."""
+        self._file_command("GITHUB_ENV", name, value)
 
     def _file_command(self, variable: str, name: str, value: str) -> None:
         path = self.env.get(variable)
