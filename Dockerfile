@@ -18,7 +18,8 @@ RUN python3.11 -m pip install --quiet --no-cache-dir --no-deps --require-hashes 
         --no-compile --target /rootfs/usr/local/lib/python3.11/dist-packages -r /build/requirements.txt \
     && rm -rf /rootfs/usr/local/lib/python3.11/dist-packages/bin \
     && python3.11 /build/assemble_rootfs.py /rootfs
-COPY entrypoint.py /rootfs/action/entrypoint.py
+# post.py is runs.post-entrypoint (report-job-end): executable, run by its shebang.
+COPY entrypoint.py post.py /rootfs/action/
 COPY src/build_status /rootfs/action/src/build_status
 # Byte-code compiled once here (not at every start), recorded under the paths the image runs them from.
 RUN python3.11 -m compileall -q -j 0 --invalidation-mode unchecked-hash -s /rootfs -p / \

@@ -19,6 +19,10 @@ from .workflow import Console
 if TYPE_CHECKING:
     import argparse
 
+    from .context import Context
+    from .jobend import Saved
+    from .settings import Settings
+
 SUBCOMMANDS = ("sandbox", "demo")
 #: Subcommands that take the inputs as flags: ``post`` (the default) and ``check`` (read back).
 INPUT_COMMANDS = ("post", "check")
@@ -49,7 +53,8 @@ def make_parser(console: Console | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: dict[str, str] | None = None, *, stage: str = "") -> int:
+    """Run the command line (``stage=""``) or one of the action's stages (``"main"``, ``"post"``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     env = dict(os.environ) if env is None else env
     if argv and argv[0] in SUBCOMMANDS:
@@ -60,7 +65,7 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
         argv = argv[1:]
     console = Console(env)
     try:
-        return _post(argv, env, console)
+        return _post(argv, env, console, stage)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_INPUT
     except KeyboardInterrupt:
@@ -74,10 +79,18 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
         return EXIT_REMOTE
 
 
-def _post(argv: list[str], env: dict[str, str], console: Console) -> int:
+def _post(argv: list[str], env: dict[str, str], console: Console, stage: str) -> int:
     from .context import read_context
     from .inputs import read_raw
 
+    saved = None
+    if stage == "post":
+        from . import jobend
+
+        saved = jobend.load(env)
+        if saved is None:  # the main stage posted a final state, or nothing (report-job-end is off)
+            console.debug("report-job-end: the main stage left no job end to report.")
+            return 0
     flags = vars(make_parser(console).parse_args(argv)) if argv else {}
     context = read_context(env)
     raw = read_raw(env, flags, context)
@@ -85,13 +98,58 @@ def _post(argv: list[str], env: dict[str, str], console: Console) -> int:
     try:
         from .settings import parse_settings
 
-        settings = parse_settings(raw, context)
+        settings = parse_settings(raw, context)._replace(stage=stage)
         from .run import run
 
-        return run(settings, context, console)
+        if saved is None:
+            if stage == "main":
+                from . import jobend
+
+                settings = jobend.for_main(settings)
+            elif stage == "portable":
+                _no_post_stage(settings, console)
+            return run(settings, context, console)
+        return _job_end(settings, raw["job-status"], saved, env, context, console)
     except InputError as exc:
         console.error(f"Input '{exc.name}': {exc.message}", title="build-status: invalid input")
         return EXIT_INPUT
+
+
+def _job_end(
+    settings: Settings, job_status: str, saved: Saved, env: dict[str, str], context: Context, console: Console
+) -> int:
+    """The action's post stage: the job's final state where the main stage posted INPROGRESS."""
+    import time
+
+    from . import jobend
+    from .post_status import Plan
+    from .run import run
+
+    ending = jobend.for_post(settings, job_status, saved, env, int(time.time() * 1000))
+    if ending is None:
+        console.info(
+            f"The job ended ({job_status.strip()}); '{saved.key}' already has its final state on every commit, "
+            "posted by a later step: nothing more to post."
+        )
+        return 0
+    console.info(f"The job ended ({job_status.strip()}): reporting it as '{saved.key}'.")
+    plan = Plan(saved.api, saved.newer_states, "as the main stage found") if saved.api else None
+    return run(ending, context, console, plan=plan)
+
+
+def _no_post_stage(settings: Settings, console: Console) -> None:
+    """The portable (composite) action has no post stage: say so where the Docker action would defer."""
+    from .jobend import defers
+
+    bitbucket = settings.bitbucket
+    if bitbucket is None or settings.webappio or settings.check or bitbucket.state_explicit or not defers(bitbucket):
+        return
+    console.notice(
+        f"The portable action has no post stage (composite actions have none), so it posts "
+        f"{bitbucket.state} now, as job.status stands, and not the job's end. Run it last with if: always() "
+        "(or post INPROGRESS first with state: INPROGRESS); report-job-end: false silences this note.",
+        title="report-job-end",
+    )
 
 
 def _register_secrets(raw: dict[str, str], console: Console) -> None:

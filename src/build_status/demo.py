@@ -1,8 +1,9 @@
 """``build-status demo``: a small matrix workflow reporting to the embedded sandbox, end to end.
 
-Each job runs the action's entry point as the GitHub runner would (``INPUT_*`` variables, file commands,
-an event file): a first step posts INPROGRESS, a final ``if: always()`` step posts the job's outcome.  One
-job fails; its re-run (attempt 2) posts to the same key and turns the commit green.  After each round the
+Each job runs the action's one step as the GitHub runner would (``INPUT_*`` variables, file commands,
+an event file): its main stage posts INPROGRESS, and its post stage, when the job ends, the job's outcome
+with the duration and the test counts of the JUnit report the job wrote.  One job fails; its re-run
+(attempt 2) posts to the same key and turns the commit green.  After each round the
 commit's tally is read back from the sandbox's stats endpoint, the way Bitbucket counts it.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from . import http
 from .bitbucket import Bitbucket
 from .sandbox import Sandbox
-from .sandbox.runner import Job, run_step
+from .sandbox.runner import Job, JobRun
 from .settings import Auth
 
 SHA = "c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ffe"
@@ -43,7 +44,7 @@ def run(argv: list[str]) -> int:
         print(f"Sandbox Bitbucket at {sandbox.url} (overview page: {sandbox.url}/)")
         print(f"Commit {SHA}, workflow 'CI', repository {PROJECT}/{REPO}\n")
         failures = 0
-        print("Run 1, attempt 1: every job posts INPROGRESS, then its outcome")
+        print("Run 1, attempt 1: one step per job posts INPROGRESS, and its outcome when the job ends")
         for job_id, matrix, outcome in JOBS:
             failures += _job(sandbox, Path(tmp), job_id, matrix, outcome, attempt="1")
         _tally(sandbox)
@@ -63,26 +64,39 @@ def run(argv: list[str]) -> int:
 
 
 def _job(sandbox: Sandbox, tmp: Path, job_id: str, matrix: dict | None, outcome: str, attempt: str) -> int:
-    job = Job(sha=SHA, job=job_id, matrix=matrix, run_attempt=attempt, status=outcome)
-    common = {
+    job = JobRun(Job(sha=SHA, job=job_id, matrix=matrix, run_attempt=attempt), _fresh(tmp))
+    step = {
         "bitbucket-url": sandbox.url,
         "bitbucket-token": TOKEN,
         "bitbucket-project": PROJECT,
         "bitbucket-repo": REPO,
+        "test-results": "reports/*.xml",
     }
+    start = job.step(step)  # the job's first step
+    _write_report(job.workspace / "reports", failed=int(outcome == "failure"))  # the job's tests run
+    ends = job.end(outcome)  # the runner runs the step's post stage
     problems = 0
-    start = run_step(job, {**common, "state": "INPROGRESS"}, workdir=_fresh(tmp))
-    end = run_step(job, common, workdir=_fresh(tmp))  # the `if: always()` step: state from job.status
-    for step, expected in ((start, "INPROGRESS"), (end, None)):
-        if step.returncode != 0 or (expected and step.outputs.get("state") != expected):
+    for result, expected in ((start, "INPROGRESS"), *((end, None) for end in ends)):
+        if result.returncode != 0 or (expected and result.outputs.get("state") != expected):
             problems += 1
-            print(step.stdout + step.stderr)
+            print(result.stdout + result.stderr)
+    end_state = ends[0].outputs.get("state", "?") if ends else "?"
+    tests = f"{ends[0].outputs.get('tests-passed', '?')} passed, {ends[0].outputs.get('tests-failed', '?')} failed"
     label = f"{job_id} ({', '.join(matrix.values())})" if matrix else job_id
     print(
-        f"  {label:<16} key {end.outputs.get('key', '?')!r:<28} "
-        f"{_paint(start.outputs.get('state', '?'))} → {_paint(end.outputs.get('state', '?'))}"
+        f"  {label:<16} key {start.outputs.get('key', '?')!r:<28} "
+        f"{_paint(start.outputs.get('state', '?'))} → {_paint(end_state)}  ({tests})"
     )
     return problems
+
+
+def _write_report(folder: Path, failed: int) -> None:
+    """The JUnit XML report a test runner leaves in the workspace: 12 tests."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cases = [f'<testcase classname="app" name="test_{n}"/>' for n in range(12 - failed)]
+    cases += ['<testcase classname="app" name="test_edge"><failure message="assert 1 == 2"/></testcase>'] * failed
+    suite = f'<testsuite name="app" tests="12" failures="{failed}">{"".join(cases)}</testsuite>'
+    (folder / "junit.xml").write_text(f'<?xml version="1.0"?>\n<testsuites>{suite}</testsuites>\n', encoding="utf-8")
 
 
 def _tally(sandbox: Sandbox) -> bool:

@@ -360,7 +360,7 @@ OUTPUTS: tuple[Output, ...] = (
         "With check: the count of each state as JSON, in Bitbucket's words "
         '(e.g. {"successful": 3, "failed": 1, "inProgress": 0, "cancelled": 0, "unknown": 0}).',
     ),
-    Output("failed-keys", "With check: the keys whose state is FAILED, comma-separated."),
+    Output("failed-keys", "With check: the keys whose state is FAILED, one per line (matrix keys hold commas)."),
     Output("coveralls-url", "The Coveralls build page, once the parallel build is closed."),
     Output("coveralls-jobs", "How many jobs the closed Coveralls build has (when Coveralls says)."),
     Output("webappio-job-id", "The id of the webapp.io run relayed."),

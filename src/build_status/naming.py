@@ -90,13 +90,32 @@ def webappio_description(run_id: int | str, calculated_status: str, given: str =
     return f"{given} ({status})" if given else status
 
 
-def default_description(context: Context, state: str) -> str:
+def default_description(context: Context, state: str, *, duration_ms: int | None = None, tests: Any = None) -> str:
+    """``Succeeded in 3m 12s · 118 passed, 2 skipped · run #17`` (the parts that are known)."""
     label = LABELS.get(state, state.title())
+    if duration_ms is not None and state != "INPROGRESS":
+        label += f" in {format_duration(duration_ms)}"
+    if tests is not None:
+        label += f" · {tests.describe()}"
     if context.run_number:
         label += f" · run #{context.run_number}"
         if context.run_attempt and context.run_attempt != "1":
             label += f", attempt {context.run_attempt}"
     return label
+
+
+def format_duration(milliseconds: int) -> str:
+    """``850ms``, ``12s``, ``3m 12s``, ``1h 4m``."""
+    if milliseconds < 1000:
+        return f"{milliseconds}ms"
+    seconds = round(milliseconds / 1000)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds}s" if seconds else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes}m" if minutes else f"{hours}h"
 
 
 def shorten(text: str, limit: int) -> str:

@@ -20,6 +20,7 @@ FIELD_INPUT = {
     "ref": "ref",
     "parent": "parent",
     "duration": "duration",
+    "testResults": "test-results",
 }
 
 
@@ -39,6 +40,8 @@ def build(settings: BitbucketSettings, api: str, state: str, description: str) -
             body["parent"] = settings.parent
         if settings.duration_ms is not None:
             body["duration"] = settings.duration_ms
+        if settings.tests is not None:
+            body["testResults"] = settings.tests.as_payload()
     return body
 
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import NamedTuple
 
-from . import http, naming, payload
+from . import http, jobend, naming, payload
 from .bitbucket import Bitbucket, Capabilities
 from .context import Context
 from .contract import BUILDS, COMMITS, ENDPOINT_LABEL
 from .errors import DeadlineExceeded, InputError, RemoteError
 from .settings import BitbucketSettings, Settings
-from .states import NEWER_STATES, accepted
+from .states import BADGE, INPROGRESS, NEWER_STATES, accepted
 from .workflow import Console, markdown_cell, markdown_link
-
-BADGE = {"SUCCESSFUL": "✅", "FAILED": "❌", "INPROGRESS": "🔵", "CANCELLED": "⚪", "UNKNOWN": "❔"}
 
 
 class Plan(NamedTuple):
@@ -65,7 +64,9 @@ def final_state(settings: BitbucketSettings, plan: Plan) -> str:
 
 
 def body_for(settings: BitbucketSettings, context: Context, plan: Plan, state: str) -> dict:
-    description = settings.description or naming.default_description(context, state)
+    description = settings.description or naming.default_description(
+        context, state, duration_ms=settings.duration_ms, tests=settings.tests
+    )
     if plan.api == COMMITS and not settings.description:
         description = naming.shorten(description, 255)
     body = payload.build(settings, plan.api, state, description)
@@ -77,6 +78,23 @@ def target_url(client: Bitbucket, settings: BitbucketSettings, plan: Plan, sha: 
     if plan.api == BUILDS:
         return client.builds_url(settings.project, settings.repo, sha)
     return client.commits_url(sha)
+
+
+def read_tests(settings: BitbucketSettings, console: Console) -> BitbucketSettings:
+    """Count the tests in the test-results files (before the first request: a bad file is an input error)."""
+    if not settings.test_results:
+        return settings
+    from . import junit
+
+    collected = junit.collect(settings.test_results)
+    for pattern in collected.unmatched:
+        console.warning(
+            f"test-results: no file matches '{pattern}' (in {os.getcwd()}); the status goes without its counts.",
+            title="No test results",
+        )
+    if collected.counts is not None:
+        console.info(f"Test results: {collected.counts.describe()} ({len(collected.files)} file(s)).")
+    return settings._replace(tests=collected.counts)
 
 
 def check(settings: BitbucketSettings, context: Context) -> Plan | None:
@@ -102,9 +120,23 @@ def run(
     """Post the status to every commit; True when all landed (or on a dry run)."""
     client = Bitbucket(session, deadline, settings.base_url, settings.auth)
     if common.dry_run:
-        dry_run(settings, context, console, client, plan)
+        plan = dry_run(settings, context, console, client, plan)
+        if jobend.remembers(common, settings.state):
+            jobend.remember(console, settings, plan.api, plan.newer_states)
         return True
-    return report(settings, common.fail_on_error, console, deliver(settings, context, console, client, deadline, plan))
+    progress = deliver(settings, context, console, client, deadline, plan)
+    state = progress.state or settings.state
+    if jobend.remembers(common, state):
+        # Even when INPROGRESS did not land: the job's final state is what matters most.
+        jobend.remember(console, settings, progress.plan.api if progress.plan else "", _newer(progress.plan))
+        console.info("The job's final state will be posted when the job ends (report-job-end).")
+    elif state != INPROGRESS:
+        jobend.mark_final(console, settings.key, [outcome.sha for outcome in progress.outcomes if outcome.ok])
+    return report(settings, common.fail_on_error, console, progress)
+
+
+def _newer(plan: Plan | None) -> bool:
+    return bool(plan and plan.newer_states)
 
 
 def deliver(
@@ -208,6 +240,10 @@ def _outputs(console: Console, settings: BitbucketSettings, plan: Plan | None, s
     console.set_output("commits", ",".join(settings.commits))
     console.set_output("api", plan.api if plan else "")
     console.set_output("result", result)
+    if settings.tests is not None:
+        console.set_output("tests-passed", str(settings.tests.passed))
+        console.set_output("tests-failed", str(settings.tests.failed))
+        console.set_output("tests-skipped", str(settings.tests.skipped))
 
 
 def _summary(
@@ -224,6 +260,7 @@ def _summary(
         "",
         f"{markdown_cell(settings.base_url)} · {where}",
         "",
+        *([f"Tests: {settings.tests.describe()}", ""] if settings.tests is not None else []),
         "| Commit | State | Key | Name | Result |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -237,7 +274,7 @@ def _summary(
 
 def dry_run(
     settings: BitbucketSettings, context: Context, console: Console, client: Bitbucket, plan: Plan | None
-) -> None:
+) -> Plan:
     if plan is None:
         plan = Plan(BUILDS, True, "dry run: capabilities not asked; assuming Bitbucket 8.0+")
         console.info(
@@ -257,3 +294,4 @@ def dry_run(
     console.info(f"dry-run: nothing was sent ({len(settings.commits)} request(s) shown).")
     _outputs(console, settings, plan, state, "dry-run")
     _summary(console, settings, plan, state, [Outcome(sha, True) for sha in settings.commits], "dry run")
+    return plan

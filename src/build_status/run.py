@@ -17,8 +17,11 @@ from .settings import Settings
 from .workflow import Console
 
 
-def run(settings: Settings, context: Context, console: Console) -> int:
-    """Carry out the run; returns the exit code. Raises InputError before anything is sent."""
+def run(settings: Settings, context: Context, console: Console, *, plan: object = None) -> int:
+    """Carry out the run; returns the exit code. Raises InputError before anything is sent.
+
+    ``plan``: the Bitbucket endpoint when it is known already (the post stage has it from the main stage).
+    """
     # Each part is imported only by the runs that need it (start-up time).
     if settings.webappio:
         from . import relay
@@ -28,10 +31,11 @@ def run(settings: Settings, context: Context, console: Console) -> int:
         from . import post_status
     if settings.coveralls:
         from . import close_coverage
-    plan = None
     if settings.bitbucket and not settings.check:
+        if not settings.webappio:
+            settings = settings._replace(bitbucket=post_status.read_tests(settings.bitbucket, console))
         check = relay.check if settings.webappio else post_status.check
-        plan = check(settings.bitbucket, context)
+        plan = plan or check(settings.bitbucket, context)
     if settings.insecure:
         console.warning(
             "insecure: true — TLS certificates are NOT verified; anyone on the network path can read the "

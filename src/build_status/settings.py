@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from . import naming
@@ -73,6 +73,9 @@ class BitbucketSettings(NamedTuple):
     test_results: tuple[str, ...] = ()
     #: report-job-end: an INPROGRESS posted by the action's main stage is followed by the final state.
     report_end: bool = False
+    #: The counts read from the test-results files (a ``junit.TestCounts``), once read: just before the
+    #: first request, because the files may be written while the job runs.
+    tests: Any = None
 
     @property
     def repository_scoped(self) -> bool:
@@ -130,6 +133,8 @@ class Settings(NamedTuple):
     timeout: float
     fail_on_error: bool
     dry_run: bool
+    #: How the program was started: "main" or "post" for the action's stages, "" for the command line.
+    stage: str = ""
 
 
 #: Inputs that say the user wants a Bitbucket status even in a step that closes a Coveralls build.

@@ -24,10 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from build_status.sandbox.runner import FILE_COMMANDS, Job, parse_file_command, step_env
 
 IMAGE = os.environ.get("BUILD_STATUS_IMAGE", "")
+ROOT = Path(__file__).resolve().parents[2]
+#: The runner runs the post stage with ``--entrypoint <runs.post-entrypoint>``.
+POST_ENTRYPOINT = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["runs"]["post-entrypoint"]
 SANDBOX_ALIAS = "sandbox"
 SANDBOX_PORT = 7990
 SANDBOX_URL = f"http://{SANDBOX_ALIAS}:{SANDBOX_PORT}"
@@ -71,6 +75,11 @@ class ContainerStep:
     @property
     def error_lines(self) -> list[str]:
         return [line for line in (self.stdout + self.stderr).splitlines() if line.startswith("::error")]
+
+    @property
+    def state(self) -> dict[str, str]:
+        """What the step saved through ``$GITHUB_STATE`` (its post stage gets it as ``STATE_*``)."""
+        return parse_file_command(self.files.get("save_state", ""))
 
 
 class SandboxContainer:
@@ -149,13 +158,16 @@ def run_action(network, tmp_path):
         job: Job | None = None,
         extra_env: dict[str, str] | None = None,
         workspace_files: dict[str, str] | None = None,
+        post: dict[str, str] | None = None,
     ):
+        """``post``: run the post stage (``--entrypoint`` runs.post-entrypoint) with this saved state."""
         job = job or Job(sha=SHA)
         temp = tmp_path / f"step{next(counter)}"
         home, workflow, commands, workspace = (temp / d for d in ("_github_home", "_github_workflow", "fc", "ws"))
         for folder in (home, workflow, commands, workspace):
             folder.mkdir(parents=True)
         for name, text in (workspace_files or {}).items():
+            (workspace / name).parent.mkdir(parents=True, exist_ok=True)
             (workspace / name).write_text(text, encoding="utf-8")
         values = step_env(job, inputs, temp / "emulation", base_env={})
         (workflow / "event.json").write_text(json.dumps(job.event or {}), encoding="utf-8")
@@ -167,6 +179,7 @@ def run_action(network, tmp_path):
             (commands / name).touch()
             values[variable] = f"/github/file_commands/{name}"
         values.update(extra_env or {})
+        values.update({f"STATE_{name}": value for name, value in (post or {}).items()})
         client_env = {k: v for k, v in os.environ.items() if k in ("PATH", "DOCKER_HOST", "HOME")} | values
         socket = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")
         command = [
@@ -178,6 +191,7 @@ def run_action(network, tmp_path):
             "-v", f"{workflow}:/github/workflow",
             "-v", f"{commands}:/github/file_commands",
             "-v", f"{workspace}:/github/workspace",
+            *(["--entrypoint", POST_ENTRYPOINT] if post is not None else []),
             IMAGE,
         ]  # fmt: skip
         result = docker(*command, env=client_env, check=False, timeout=180)

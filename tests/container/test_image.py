@@ -100,3 +100,34 @@ def test_an_unreachable_server_fails_the_step_with_the_reason(run_action, sandbo
     [error] = step.error_lines
     assert "refused" in error and "sandbox:1" in error
     assert "Traceback" not in step.stdout + step.stderr
+
+
+def test_one_step_posts_the_start_and_its_post_stage_the_jobs_end(run_action, sandbox):
+    inputs = {
+        "bitbucket-url": SANDBOX_URL,
+        "bitbucket-token": TOKEN,
+        "bitbucket-project": "PRJ",
+        "bitbucket-repo": "app",
+        "test-results": "reports/*.xml",
+    }
+    main = run_action(inputs)  # job.status is "success" while the job runs
+    assert main.returncode == 0, main.stdout + main.stderr
+    [started] = sandbox.statuses(SHA)
+    assert started["state"] == "INPROGRESS"
+    assert "build_status" in main.state and TOKEN not in main.files["save_state"]
+
+    cases = '<testcase name="a"/><testcase name="b"/><testcase name="c"><error/></testcase>'
+    report = f'<testsuite tests="3">{cases}</testsuite>'
+    post = run_action(
+        inputs,
+        job=Job(sha=SHA, status="failure"),  # the inputs are evaluated again when the job ends
+        workspace_files={"reports/junit.xml": report},
+        post=main.state,
+    )
+    assert post.returncode == 0, post.stdout + post.stderr
+    assert post.command[post.command.index("--entrypoint") + 1] == "/action/post.py"
+    [ended] = sandbox.statuses(SHA)
+    assert ended["state"] == "FAILED"
+    assert ended["testResults"] == {"successful": 2, "failed": 1, "skipped": 0}
+    assert isinstance(ended["duration"], int) and ended["duration"] > 0
+    assert_no_secret_in({"stdout": post.stdout, "stderr": post.stderr, **post.files}, [TOKEN])

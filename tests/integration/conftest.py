@@ -68,7 +68,9 @@ def step(sandbox, tmp_path):
     def run(inputs: dict, *, job: Job | None = None, extra_env: dict | None = None, timeout: float = 60):
         workdir = tmp_path / f"step{next(counter)}"
         workdir.mkdir()
-        merged = {"bitbucket-url": sandbox.url, "bitbucket-token": TOKEN, **inputs}
+        # One step that posts the state as it stands (the pattern of a final `if: always()` step);
+        # tests/integration/test_jobend.py runs the main and post stages of report-job-end.
+        merged = {"bitbucket-url": sandbox.url, "bitbucket-token": TOKEN, "report-job-end": "false", **inputs}
         merged = {k: v for k, v in merged.items() if v is not None}
         result = run_step(job or Job(sha=SHA), merged, workdir=workdir, extra_env=extra_env, timeout=timeout)
         assert_no_secret(result)

@@ -14,4 +14,6 @@ def test_demo_goes_red_then_green_after_the_rerun():
     assert tallies[0].endswith("2 successful, 1 failed → red: a FAILED key fails the commit")
     assert tallies[1].endswith("3 successful → green")
     assert sum("INPROGRESS → " in line for line in lines) == 4
+    # One step per job: the post stage posts the end, with the counts of the job's JUnit report.
+    assert "INPROGRESS → FAILED  (11 passed, 1 failed)" in proc.stdout
     assert "\033[" not in proc.stdout  # no colours when not on a terminal

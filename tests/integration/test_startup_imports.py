@@ -31,7 +31,7 @@ def _loaded(result) -> set[str]:
 def probe_step(step, monkeypatch):
     import build_status.sandbox.runner as runner
 
-    monkeypatch.setattr(runner, "default_command", lambda: [sys.executable, "-c", PROBE])
+    monkeypatch.setattr(runner, "default_command", lambda *_: [sys.executable, "-c", PROBE])
     return step
 
 

@@ -190,11 +190,21 @@ def injection_problems(text: str, inputs: dict, forged: frozenset[str] = frozens
     return problems
 
 
+#: What the tool may write to ``$GITHUB_ENV`` (report-job-end's mark) and ``$GITHUB_STATE``.
+ENV_MARK = re.compile(r"BUILD_STATUS_FINAL_[0-9A-F]{16}=[0-9a-f]{40}(,[0-9a-f]{40})*")
+STATE_RECORD = re.compile(r'build_status=\{"v":1,"started":\d+,[^\n]*\}')
+
+
 def file_command_problems(result: StepResult) -> list[str]:
-    """``$GITHUB_OUTPUT`` holds only declared outputs; the env, path and state files stay empty."""
+    """``$GITHUB_OUTPUT`` holds only declared outputs; the path file stays empty; the env and state files
+    hold only report-job-end's own one-line records."""
     problems = [f"undeclared output {name!r}" for name in sorted(set(result.outputs) - OUTPUT_NAMES)]
-    problems += [f"{name} written: {result.files[name]!r}" for name in ("set_env", "add_path", "save_state")]
-    return [problem for problem in problems if not problem.endswith(": ''")]
+    problems += [f"add_path written: {result.files['add_path']!r}"] if result.files.get("add_path") else []
+    for name, allowed in (("set_env", ENV_MARK), ("save_state", STATE_RECORD)):
+        lines = result.files.get(name, "").split("\n")
+        if lines[-1] != "" or any(not allowed.fullmatch(line) for line in lines[:-1]):
+            problems.append(f"{name} written: {result.files[name]!r}")
+    return problems
 
 
 def _cell_borders(row: str) -> int:
@@ -785,3 +795,9 @@ def test_the_runner_emulation_finds_what_the_runner_would_run():
         assert injection_problems(f"ok\n{forged}\n", inputs, FORGED), forged
     result = StepResult(0, "", "", {"pwned": "1"}, "", {}, {"set_env": "A=1", "add_path": "", "save_state": ""})
     assert file_command_problems(result) == ["undeclared output 'pwned'", "set_env written: 'A=1'"]
+    mark = f"BUILD_STATUS_FINAL_{'AB' * 8}={'c' * 40}\n"
+    state = 'build_status={"v":1,"started":1,"key":"k"}\n'
+    fine = StepResult(0, "", "", {}, "", {}, {"set_env": mark, "add_path": "", "save_state": state})
+    assert file_command_problems(fine) == []
+    forged = StepResult(0, "", "", {}, "", {}, {"set_env": mark + "PATH=/evil\n", "save_state": state + "x=1\n"})
+    assert len(file_command_problems(forged)) == 2

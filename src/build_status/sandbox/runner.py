@@ -29,6 +29,8 @@ FILE_COMMANDS = {
     "GITHUB_PATH": "add_path",
 }
 ENTRYPOINT = ROOT / "entrypoint.py"
+#: ``runs.post-entrypoint``: the stage the runner runs when the job ends.
+POST_ENTRYPOINT = ROOT / "post.py"
 
 
 @dataclass
@@ -82,6 +84,11 @@ class StepResult:
     @property
     def error_lines(self) -> list[str]:
         return [line for line in (self.stdout + self.stderr).splitlines() if line.startswith("::error")]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the step set for the job's later steps through ``$GITHUB_ENV``."""
+        return parse_file_command(self.files.get("set_env", ""))
 
     @property
     def all_text(self) -> str:
@@ -171,20 +178,28 @@ def run_step(
     extra_env: dict[str, str] | None = None,
     timeout: float = 120,
     command: list[str] | None = None,
+    stage: str = "main",
+    state: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> StepResult:
-    """Run one step of the action as a process and collect what it wrote."""
+    """Run one stage (``main`` or ``post``) of the action's step as a process and collect what it wrote.
+
+    ``state``: what the main stage saved in ``$GITHUB_STATE``; the runner gives it to the post stage as
+    ``STATE_<name>`` variables. ``cwd``: the workspace, when the steps of a job share one.
+    """
     with tempfile.TemporaryDirectory(prefix="step-") as tmp:
         where = Path(workdir or tmp)
         env = step_env(job, inputs, where)
         env.update(extra_env or {})
+        env.update({f"STATE_{name}": value for name, value in (state or {}).items()})
         (where / "home").mkdir(exist_ok=True)
         (where / "tmp").mkdir(exist_ok=True)
         env["TMPDIR"] = str(where / "tmp")  # so files the step leaves behind are seen (and scanned)
         before = _snapshot(where)
         proc = subprocess.run(
-            command or default_command(),
+            command or default_command(stage),
             env=env,
-            cwd=where,
+            cwd=cwd or where,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -205,11 +220,75 @@ def run_step(
         )
 
 
-def default_command() -> list[str]:
-    """``python entrypoint.py`` from a checkout, else the installed package."""
-    if ENTRYPOINT.is_file():
-        return [sys.executable, str(ENTRYPOINT)]
-    return [sys.executable, "-m", "build_status"]
+def default_command(stage: str = "main") -> list[str]:
+    """``python entrypoint.py`` (or ``post.py``) from a checkout, else the installed package."""
+    script = POST_ENTRYPOINT if stage == "post" else ENTRYPOINT
+    if script.is_file():
+        return [sys.executable, str(script)]
+    if stage == "post":
+        code = "import sys; from build_status.cli import main; sys.exit(main(stage='post'))"
+    else:
+        code = "import sys; from build_status.cli import main; sys.exit(main(stage='main'))"
+    return [sys.executable, "-c", code]
+
+
+class JobRun:
+    """A job's steps as the runner runs them: ``$GITHUB_ENV`` carried to every later step, and when the
+    job ends, each action step's post stage (``post-if: always()``) in reverse order, with its own saved
+    state and the inputs evaluated again (so ``job.status`` is the final one)."""
+
+    def __init__(self, job: Job, root: Path, *, extra_env: dict[str, str] | None = None, timeout: float = 120):
+        self.job = job
+        self.root = Path(root)
+        self.env: dict[str, str] = dict(extra_env or {})
+        self.timeout = timeout
+        self._posts: list[tuple[dict[str, str], dict[str, str]]] = []
+        self._count = 0
+        #: ``$GITHUB_WORKSPACE``: the working directory every step of the job shares.
+        self.workspace = self.root / "workspace"
+        self.workspace.mkdir(parents=True, exist_ok=True)
+
+    def _workdir(self, label: str) -> Path:
+        self._count += 1
+        path = self.root / f"{self._count:02d}-{label}"
+        path.mkdir(parents=True)
+        return path
+
+    def step(self, inputs: dict[str, str]) -> StepResult:
+        """The action's main stage; its post stage is registered to run when the job ends."""
+        result = run_step(
+            self.job,
+            inputs,
+            workdir=self._workdir("main"),
+            extra_env=self.env,
+            timeout=self.timeout,
+            cwd=self.workspace,
+        )
+        self.env.update(result.env)
+        self._posts.append((inputs, result.state))
+        return result
+
+    def end(self, status: str) -> list[StepResult]:
+        """The job ends with ``status``: the post stages run, last step first."""
+        from dataclasses import replace
+
+        ended = replace(self.job, status=status)
+        results = []
+        for inputs, state in reversed(self._posts):
+            result = run_step(
+                ended,
+                inputs,
+                workdir=self._workdir("post"),
+                extra_env=self.env,
+                timeout=self.timeout,
+                stage="post",
+                state=state,
+                cwd=self.workspace,
+            )
+            self.env.update(result.env)
+            results.append(result)
+        self._posts.clear()
+        return results
 
 
 def _snapshot(root: Path) -> set[Path]:

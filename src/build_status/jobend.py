@@ -1,0 +1,153 @@
+"""report-job-end: one step posts INPROGRESS when it runs and the job's final state when the job ends.
+
+The runner runs ``post.py`` (``runs.post-entrypoint``, ``post-if: always()``) when the job ends, with the
+inputs evaluated again, so that ``job-status``'s default ``${{ job.status }}`` is the job's final status,
+and with what the main stage saved through ``$GITHUB_STATE`` back as ``STATE_build_status``.
+
+Any final state this tool posts in a job also leaves a mark in ``$GITHUB_ENV``
+(``BUILD_STATUS_FINAL_<hash of the key>`` = the commits), which every later step sees, post stages
+included: a final state a later step posted explicitly is not overwritten by the post stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any, NamedTuple
+
+from .errors import InputError
+from .settings import BitbucketSettings, Settings
+from .states import INPROGRESS, SUCCESSFUL, from_job_status
+
+#: The state's name: it comes back to the post stage as ``STATE_build_status``.
+STATE_NAME = "build_status"
+STATE_VERSION = 1
+MARK_PREFIX = "BUILD_STATUS_FINAL_"
+
+#: When this process started (the job's start as far as the duration goes: the step runs first).
+STARTED_MS = int(time.time() * 1000)
+
+
+class Saved(NamedTuple):
+    """What the main stage posted INPROGRESS to, for the post stage."""
+
+    started_ms: int
+    base_url: str
+    key: str
+    commits: tuple[str, ...]
+    #: The endpoint the main stage used ("" when it never learnt it) and whether it takes CANCELLED.
+    api: str
+    newer_states: bool
+
+
+def defers(settings: BitbucketSettings) -> bool:
+    """Whether the main stage posts INPROGRESS and leaves the final state to the post stage.
+
+    With report-job-end, a state that comes from ``job.status`` while the job still runs (``success``)
+    is not final yet; ``failure`` and ``cancelled`` are (a job does not recover), and so is any state given
+    explicitly but INPROGRESS.
+    """
+    if not settings.report_end:
+        return False
+    return settings.state == INPROGRESS or (not settings.state_explicit and settings.state == SUCCESSFUL)
+
+
+def for_main(settings: Settings) -> Settings:
+    """The action's main stage: INPROGRESS now when the end is left to the post stage."""
+    bitbucket = settings.bitbucket
+    if bitbucket is None or settings.webappio or settings.check or not defers(bitbucket):
+        return settings
+    # The test reports are written by the job's later steps: the post stage reads them.
+    return settings._replace(bitbucket=bitbucket._replace(state=INPROGRESS, test_results=()))
+
+
+def remembers(settings: Settings, state: str) -> bool:
+    """Whether this run's post is the start the post stage must finish."""
+    bitbucket = settings.bitbucket
+    return bool(settings.stage == "main" and bitbucket and bitbucket.report_end and state == INPROGRESS)
+
+
+def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: bool) -> None:
+    """Save, for the post stage, where INPROGRESS went (never a credential: those come from the inputs)."""
+    record = {
+        "v": STATE_VERSION,
+        "started": STARTED_MS,
+        "base_url": settings.base_url,
+        "key": settings.key,
+        "commits": list(settings.commits),
+        "api": api,
+        "newer_states": newer_states,
+    }
+    console.save_state(STATE_NAME, json.dumps(record, separators=(",", ":")))
+
+
+def load(env: dict[str, str]) -> Saved | None:
+    """What the main stage saved, or None (it posted a final state, failed before posting, or was off)."""
+    text = env.get(f"STATE_{STATE_NAME}", "")
+    if not text.strip():
+        return None
+    try:
+        record = json.loads(text)
+        saved = Saved(
+            started_ms=int(record["started"]),
+            base_url=str(record["base_url"]),
+            key=str(record["key"]),
+            commits=tuple(str(sha) for sha in record["commits"]),
+            api=str(record.get("api") or ""),
+            newer_states=bool(record.get("newer_states")),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+    if record.get("v") != STATE_VERSION or not saved.key or not saved.commits:
+        return None
+    return saved
+
+
+def for_post(settings: Settings, job_status: str, saved: Saved, env: dict[str, str], now_ms: int) -> Settings | None:
+    """The post stage's run: the job's final state to the commits and key the main stage started.
+
+    None when there is nothing left to post: every commit already got its final state from a later step.
+    """
+    state = from_job_status(job_status)
+    if state is None:
+        shown = job_status.strip()[:60]
+        raise InputError("job-status", f"'{shown}' is not a job status; use success, failure or cancelled.")
+    bitbucket = settings.bitbucket
+    if bitbucket is None:
+        return None
+    done = marked(env, saved.key)
+    commits = tuple(sha for sha in saved.commits if sha not in done)
+    if not commits:
+        return None
+    bitbucket = bitbucket._replace(
+        state=state,
+        state_explicit=False,
+        key=saved.key,
+        commits=commits,
+        # The description given was the start's; the end gets its outcome, counts and duration.
+        description="",
+        duration_ms=max(0, now_ms - saved.started_ms),
+        report_end=False,
+    )
+    return settings._replace(bitbucket=bitbucket, coveralls=None, webappio=None, check=None)
+
+
+def mark_name(key: str) -> str:
+    return MARK_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16].upper()
+
+
+def marked(env: dict[str, str], key: str) -> set[str]:
+    """The commits that already have a final state under ``key`` in this job."""
+    return {sha for sha in env.get(mark_name(key), "").split(",") if sha}
+
+
+def mark_final(console: Any, key: str, commits: list[str]) -> None:
+    """Note, for the job's later steps, that these commits have their final state under ``key``."""
+    if not commits or not console.env.get("GITHUB_ENV"):
+        return
+    done = marked(console.env, key)
+    merged = sorted(done | set(commits))
+    value = ",".join(merged)
+    console.set_env(mark_name(key), value)
+    console.env[mark_name(key)] = value
