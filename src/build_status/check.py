@@ -25,6 +25,7 @@ from .bitbucket import Bitbucket, NoEndpoint, NotInRepository
 from .context import Context
 from .contract import COMMITS
 from .errors import EXIT_OK, EXIT_REMOTE, DeadlineExceeded, RemoteError
+from .naming import format_duration
 from .settings import BitbucketSettings, CheckSettings, Settings
 from .states import BADGE, CANCELLED, FAILED, INPROGRESS, STATES, SUCCESSFUL, UNKNOWN
 from .workflow import Console, markdown_cell, markdown_link
@@ -270,23 +271,9 @@ def summary(readings: Sequence[Reading], verdict: Verdict, note: str = "") -> st
     return "\n".join(lines) + "\n\n"
 
 
-def format_duration(milliseconds: int) -> str:
-    """``850 ms``, ``12 s``, ``1m 30s``, ``2h 05m``."""
-    if milliseconds < 1000:
-        return f"{milliseconds} ms"
-    seconds = milliseconds // 1000
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
 def format_seconds(seconds: float) -> str:
-    """``0.2 s``, ``12 s``, ``20m 00s`` for the check-wait and check-interval inputs and the time waited."""
-    return f"{round(seconds, 1):g} s" if seconds < 60 else format_duration(round(seconds) * 1000)
+    """``0.2s``, ``12s``, ``20m`` for the check-wait and check-interval inputs and the time waited."""
+    return f"{round(seconds, 1):g}s" if seconds < 60 else format_duration(round(seconds) * 1000)
 
 
 # -- reading -------------------------------------------------------------------------------------------

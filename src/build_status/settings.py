@@ -326,6 +326,11 @@ def parse_settings(raw: dict[str, str], context: Context) -> Settings:
         raise InputError("check", "reads statuses back; it cannot relay a webapp.io run in the same step (use two).")
     wants_bitbucket = check or not (closing or relaying) or any(raw[name].strip() for name in BITBUCKET_INPUTS)
     bitbucket = parse_bitbucket(raw, context, relay=relaying, check=bool(check)) if wants_bitbucket else None
+    if raw["test-results"].strip() and (check or relaying or not bitbucket):
+        doing = "check: true reads statuses" if check else "a relayed webapp.io run brings its own result"
+        if not (check or relaying):
+            doing = "no Bitbucket status is posted in this step"
+        raise InputError("test-results", f"has nothing to go with: {doing}. Give it to the step that posts the status.")
     webappio = parse_webappio(raw, context, trigger, bitbucket) if relaying else None
     coveralls = parse_coveralls(raw) if closing else None
     return Settings(

@@ -341,7 +341,7 @@ def test_wait_until_another_job_finishes(sandbox, check, between_rounds):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.outputs["check-result"] == "green"
     assert tally(result)["successful"] == 2
-    assert "Waiting up to 30 s for 1 build(s) in progress (CI/test); reading again every 0.2 s." in result.stdout
+    assert "Waiting up to 30s for 1 build(s) in progress (CI/test); reading again every 0.2s." in result.stdout
     assert f"{SHA[:12]} CI/test: INPROGRESS → SUCCESSFUL" in result.stdout
     assert "Waited " in result.stdout and "(2 readings)" in result.stdout
     assert len(list_gets(sandbox)) == 2
@@ -373,7 +373,7 @@ def test_wait_runs_out_with_builds_in_progress(sandbox, check):
     assert result.returncode == 1
     assert result.outputs["check-result"] == "pending"
     (error,) = result.error_lines
-    assert "Still INPROGRESS when check-wait (1 s) ran out: CI/test (CI › test)" in error
+    assert "Still INPROGRESS when check-wait (1s) ran out: CI/test (CI › test)" in error
     reads = list_gets(sandbox)
     assert len(reads) >= 2
     assert reads[-1]["time"] - reads[0]["time"] >= 0.5  # it did wait (the last reading is near the end of it)
@@ -457,7 +457,7 @@ def test_dry_run_sends_nothing(sandbox, check):
         result.stdout
     )
     assert result.stdout.count("Authorization: Bearer ***") == 2
-    assert "read again every 10 s for up to 5m 00s" in result.stdout
+    assert "read again every 10s for up to 5m" in result.stdout
     assert "own key CI/gate would be left out" in result.stdout
     assert "check-result" not in result.outputs
 

@@ -172,21 +172,22 @@ def test_changes_between_rounds():
 
 def test_summary_escapes_and_links():
     first = reading(Status("CI/x|y", "FAILED", "a <b> | c", "https://ci/1?a=(1)"), own=Status("CI/gate", "INPROGRESS"))
-    text = check.summary([first], check.decide([first]), note="Waited 3 s (2 readings).")
+    text = check.summary([first], check.decide([first]), note="Waited 3s (2 readings).")
     assert text.startswith("### Bitbucket build statuses\n\n❌ **red** · 0 successful, 1 failed,")
     assert "| ❌ FAILED | `CI/x\\|y` | [a &lt;b&gt; \\| c](https://ci/1?a=%281%29) |  |" in text
-    assert "Waited 3 s (2 readings)." in text
+    assert "Waited 3s (2 readings)." in text
     assert "This step's own key `CI/gate` is left out." in text
 
 
 @pytest.mark.parametrize(
-    ("milliseconds", "text"), [(850, "850 ms"), (12_400, "12 s"), (90_000, "1m 30s"), (7_500_000, "2h 05m")]
+    ("milliseconds", "text"), [(850, "850ms"), (12_400, "12s"), (90_000, "1m 30s"), (7_500_000, "2h 5m")]
 )
 def test_format_duration(milliseconds, text):
+    """One format for durations everywhere: the check's table and the posted descriptions."""
     assert check.format_duration(milliseconds) == text
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0.2, "0.2 s"), (1, "1 s"), (30, "30 s"), (1800, "30m 00s")])
+@pytest.mark.parametrize(("seconds", "text"), [(0.2, "0.2s"), (1, "1s"), (30, "30s"), (1800, "30m")])
 def test_format_seconds(seconds, text):
     assert check.format_seconds(seconds) == text
 

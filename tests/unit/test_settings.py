@@ -234,3 +234,21 @@ def test_url_errors_never_show_credentials_or_query(url):
     error = error_of(**{"bitbucket-url": url})
     assert error.name == "bitbucket-url"
     assert "s3cretpw" not in error.message
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"check": "true", "state": ""}, "check: true reads statuses"),
+        ({"webappio-token": "tok-1234", "webappio-repo": "app", "webappio-branch": "main", "state": ""}, "webapp.io"),
+        (
+            {"coveralls-parallel-finished": "true", "coveralls-repo-token": "t0k3n", "bitbucket-url": "",
+             "bitbucket-token": ""},
+            "no Bitbucket status",
+        ),
+    ],
+)  # fmt: skip
+def test_test_results_without_a_status_to_go_with_is_an_input_error(extra, words):
+    error = error_of(**{"test-results": "reports/*.xml", **extra})
+    assert error.name == "test-results"
+    assert words in error.message
