@@ -80,13 +80,12 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None, *, st
 
 
 def _post(argv: list[str], env: dict[str, str], console: Console, stage: str) -> int:
+    from . import jobend
     from .context import read_context
     from .inputs import read_raw
 
     saved = None
     if stage == "post":
-        from . import jobend
-
         saved = jobend.load(env)
         if saved is None:  # the main stage posted a final state, or nothing (report-job-end is off)
             console.debug("report-job-end: the main stage left no job end to report.")
@@ -103,8 +102,6 @@ def _post(argv: list[str], env: dict[str, str], console: Console, stage: str) ->
 
         if saved is None:
             if stage == "main":
-                from . import jobend
-
                 settings = jobend.for_main(settings)
             elif stage == "portable":
                 _no_post_stage(settings, console)
@@ -141,12 +138,11 @@ def _no_post_stage(settings: Settings, console: Console) -> None:
     """The portable (composite) action has no post stage: say so where the Docker action would defer."""
     from .jobend import defers
 
-    bitbucket = settings.bitbucket
-    if bitbucket is None or settings.webappio or settings.check or bitbucket.state_explicit or not defers(bitbucket):
+    if not defers(settings) or settings.bitbucket.state_explicit:
         return
     console.notice(
         f"The portable action has no post stage (composite actions have none), so it posts "
-        f"{bitbucket.state} now, as job.status stands, and not the job's end. Run it last with if: always() "
+        f"{settings.bitbucket.state} now, as job.status stands, and not the job's end. Run it last with if: always() "
         "(or post INPROGRESS first with state: INPROGRESS); report-job-end: false silences this note.",
         title="report-job-end",
     )

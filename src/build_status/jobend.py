@@ -25,9 +25,6 @@ STATE_NAME = "build_status"
 STATE_VERSION = 1
 MARK_PREFIX = "BUILD_STATUS_FINAL_"
 
-#: When this process started (the job's start as far as the duration goes: the step runs first).
-STARTED_MS = int(time.time() * 1000)
-
 
 class Saved(NamedTuple):
     """What the main stage posted INPROGRESS to, for the post stage."""
@@ -41,25 +38,25 @@ class Saved(NamedTuple):
     newer_states: bool
 
 
-def defers(settings: BitbucketSettings) -> bool:
+def defers(settings: Settings) -> bool:
     """Whether the main stage posts INPROGRESS and leaves the final state to the post stage.
 
-    With report-job-end, a state that comes from ``job.status`` while the job still runs (``success``)
-    is not final yet; ``failure`` and ``cancelled`` are (a job does not recover), and so is any state given
-    explicitly but INPROGRESS.
+    Only a step that posts this job's own status (no relay, no check) with report-job-end. A state that
+    comes from ``job.status`` while the job still runs (``success``) is not final yet; ``failure`` and
+    ``cancelled`` are (a job does not recover), and so is any state given explicitly but INPROGRESS.
     """
-    if not settings.report_end:
+    bitbucket = settings.bitbucket
+    if bitbucket is None or settings.webappio or settings.check or not bitbucket.report_end:
         return False
-    return settings.state == INPROGRESS or (not settings.state_explicit and settings.state == SUCCESSFUL)
+    return bitbucket.state == INPROGRESS or (not bitbucket.state_explicit and bitbucket.state == SUCCESSFUL)
 
 
 def for_main(settings: Settings) -> Settings:
     """The action's main stage: INPROGRESS now when the end is left to the post stage."""
-    bitbucket = settings.bitbucket
-    if bitbucket is None or settings.webappio or settings.check or not defers(bitbucket):
+    if not defers(settings):
         return settings
     # The test reports are written by the job's later steps: the post stage reads them.
-    return settings._replace(bitbucket=bitbucket._replace(state=INPROGRESS, test_results=()))
+    return settings._replace(bitbucket=settings.bitbucket._replace(state=INPROGRESS, test_results=()))
 
 
 def remembers(settings: Settings, state: str) -> bool:
@@ -72,7 +69,8 @@ def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: 
     """Save, for the post stage, where INPROGRESS went (never a credential: those come from the inputs)."""
     record = {
         "v": STATE_VERSION,
-        "started": STARTED_MS,
+        # The job's start as far as the duration goes: the step that posts INPROGRESS runs first.
+        "started": int(time.time() * 1000),
         "base_url": settings.base_url,
         "key": settings.key,
         "commits": list(settings.commits),

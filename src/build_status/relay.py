@@ -20,7 +20,7 @@ from .bitbucket import Bitbucket
 from .context import Context
 from .errors import DeadlineExceeded, RemoteError
 from .settings import BitbucketSettings, Settings, WebappioSettings
-from .states import SUCCESSFUL, from_webappio, is_final
+from .states import BADGE, SUCCESSFUL, from_webappio, is_final
 from .webappio import Run, Runner, Webappio, quote
 from .workflow import Console, markdown_cell, markdown_link
 
@@ -299,7 +299,7 @@ class Relay:
             lines.append(f"No run relayed from {markdown_cell(self.ws.repo)}: {markdown_cell(failure)}")
         else:
             title = markdown_link(f"#{run.id}", self._run_page(run))
-            badge = post_status.BADGE[from_webappio(run.calculated_status)[0]]
+            badge = BADGE[from_webappio(run.calculated_status)[0]]
             lines.append(
                 f"Run {title} of {markdown_cell(self.ws.repo)}: {badge} **{markdown_cell(run.calculated_status)}**"
                 + (f" · branch `{markdown_cell(run.branch)}`" if run.branch else "")

@@ -225,10 +225,7 @@ def default_command(stage: str = "main") -> list[str]:
     script = POST_ENTRYPOINT if stage == "post" else ENTRYPOINT
     if script.is_file():
         return [sys.executable, str(script)]
-    if stage == "post":
-        code = "import sys; from build_status.cli import main; sys.exit(main(stage='post'))"
-    else:
-        code = "import sys; from build_status.cli import main; sys.exit(main(stage='main'))"
+    code = f"import sys; from build_status.cli import main; sys.exit(main(stage={stage!r}))"
     return [sys.executable, "-c", code]
 
 
