@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any, NamedTuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from . import http
+from . import answers, http
 from .contract import BUILDS
 from .errors import RemoteError
 from .settings import Auth
@@ -76,19 +76,54 @@ class Bitbucket:
 
     # -- calls -----------------------------------------------------------------------------------
     def capabilities(self) -> Capabilities:
-        """Ask the server once which build-status features it has (404: a server older than 7.4)."""
-        response = self._send("GET", self.capabilities_url(), "asking for the build capabilities")
-        if response.status_code == 404:
+        """Ask the server once which build-status features it has (404: a server older than 7.4).
+
+        Anything but the contract's JSON (``{"buildStatus": [...]}``) is an error naming what answered:
+        a login page or a gateway must not pass for an old server and switch the endpoint silently.
+        """
+        what = "asking for the build capabilities"
+        response = self._send("GET", self.capabilities_url(), what)
+        if response.status_code == 404 and not answers.is_html(response):
             return OLD_SERVER
-        self._check(response, "asking for the build capabilities")
-        try:
-            return Capabilities.from_answer(response.json())
-        except ValueError:
-            return OLD_SERVER
+        self._check(response, what)
+        data = answers.parse_json(response)
+        if isinstance(data, dict) and isinstance(data.get("buildStatus"), list) and not answers.error_messages(data):
+            return Capabilities.from_answer(data)
+        raise RemoteError(
+            f"Bitbucket's answer to GET …/build/capabilities ({response.status_code}) is not the capabilities "
+            f"JSON of its REST API but {self._not_rest(response, data)}",
+            status=response.status_code,
+        )
 
     def post(self, url: str, body: dict[str, Any], *, what: str, api: str) -> None:
+        """Post a build status; it counts as landed only on the contract's answer (204, or an empty 2xx)."""
         response = self._send("POST", url, what, json=body)
         self._check(response, what, api=api)
+        if response.status_code == 204 or not response.content.strip():
+            return
+        data = answers.parse_json(response)
+        raise RemoteError(
+            f"Bitbucket answered {response.status_code} while {what}, but not as its REST API does (204, no "
+            f"body): it sent {self._not_rest(response, data)} The status did not land.",
+            status=response.status_code,
+        )
+
+    def _not_rest(self, response: requests.Response, data: Any) -> str:
+        """What answered instead of Bitbucket's REST API, and what to do: a sentence ending in a full stop."""
+        messages = answers.error_messages(data)
+        if messages:
+            quoted = "; ".join(messages)
+            return (
+                f"an error document ({answers.one_line(quoted, 300)}), as an API gateway or proxy sends in front "
+                "of Bitbucket. Use Bitbucket's own URL in bitbucket-url, or a token the gateway accepts."
+            )
+        shown = answers.describe(response)
+        if answers.is_html(response):
+            return (
+                f"{shown}: bitbucket-url reaches a login page or gateway, not Bitbucket's REST API. Use "
+                "Bitbucket's own URL (with any context path) in bitbucket-url, or a token the gateway accepts."
+            )
+        return f"{shown}. Check that bitbucket-url is Bitbucket's own base URL."
 
     def statuses(self, sha: str, *, limit: int = 100) -> list[dict[str, Any]]:
         """Every build status of a commit, as the commit-only GET pages them (the 100 newest at most)."""
@@ -145,9 +180,15 @@ class Bitbucket:
         try:
             return http.request(self.session, self.deadline, method, url, headers=headers, **kwargs)
         except requests.RequestException as exc:
+            reason = http.describe_exception(exc)
+            if http.may_have_arrived(exc):
+                landed = " The status may have landed; the answer could not be read." if method == "POST" else ""
+                raise RemoteError(
+                    f"Bitbucket at {self.host} was sent the request but gave no readable answer while {what}: "
+                    f"{reason}.{landed}" + http.scheme_hint(url, exc, "bitbucket-url")
+                ) from None
             raise RemoteError(
-                f"Could not reach Bitbucket at {self.host} while {what}: {http.describe_exception(exc)}."
-                + _connection_hint(exc)
+                f"Could not reach Bitbucket at {self.host} while {what}: {reason}." + _connection_hint(exc)
             ) from None
 
     def _check(self, response: requests.Response, what: str, *, api: str = "") -> None:
@@ -168,9 +209,17 @@ class Bitbucket:
     def _hint(self, response: requests.Response, api: str) -> str:
         status = response.status_code
         if 300 <= status < 400:
+            target = http.redirect_target(response)
+            base = http.redirect_base(response, self.base_url) or rest_base(response)
+            if base:
+                return (
+                    f"It redirects to {target}; set bitbucket-url to {base} (redirects are not followed, so "
+                    "credentials stay with the host you named)."
+                )
             return (
-                f"It redirects to {http.redirect_target(response)}; set bitbucket-url to the "
-                "address it redirects to (redirects are not followed, so credentials stay with the host you named)."
+                f"It redirects to {target}, which is not Bitbucket's REST API (a login page or gateway?); set "
+                "bitbucket-url to Bitbucket's own base URL (redirects are not followed, so credentials stay with "
+                "the host you named)."
             )
         if status == 401:
             if self.auth.scheme == "Basic":
@@ -203,34 +252,33 @@ class Bitbucket:
         return ""
 
 
+def rest_base(response: requests.Response) -> str:
+    """The base URL before ``/rest/`` in a redirect's target (one REST address redirected to another), or ""."""
+    target = urljoin(response.url or "", response.headers.get("Location", "")).split("?", 1)[0]
+    index = target.find("/rest/")
+    return target[:index] if index > 0 and urlsplit(target[:index]).netloc else ""
+
+
 def server_message(response: requests.Response, limit: int = 500) -> str:
     """Bitbucket's own words: ``errors[].message`` joined, else the start of the body's text."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
+    data = answers.parse_json(response)
+    messages = answers.error_messages(data)
+    if messages:
+        return _cut("; ".join(messages), limit)
     if isinstance(data, dict):
-        errors = data.get("errors")
-        if isinstance(errors, list):
-            messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
-            if messages:
-                return _cut("; ".join(messages), limit)
         for field in ("message", "error"):
             if isinstance(data.get(field), str):
                 return _cut(data[field], limit)
-    content_type = response.headers.get("Content-Type", "")
-    if "html" in content_type.lower():
-        return ""
+    if answers.is_html(response):
+        title = answers.html_title(response)
+        return f"an HTML page titled '{title}'" if title else ""
     text = " ".join(response.text[: limit * 2].split()) if response.content else ""
     return _cut(text, limit)
 
 
 def exception_names(response: requests.Response) -> list[str]:
     """The ``errors[].exceptionName`` values of a Bitbucket error answer (none for other answers)."""
-    try:
-        data = response.json()
-    except ValueError:
-        return []
+    data = answers.parse_json(response)
     errors = data.get("errors") if isinstance(data, dict) else None
     if not isinstance(errors, list):
         return []
@@ -242,12 +290,14 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        raise RemoteError(f"Bitbucket answered {response.status_code} with a body that is not JSON.") from None
-    if not isinstance(data, dict):
-        raise RemoteError("Bitbucket answered with JSON of an unexpected shape.")
+    """The JSON object of a successful read; anything else: the server's answer could not be understood."""
+    data = answers.parse_json(response)
+    if not isinstance(data, dict) or answers.error_messages(data):
+        raise RemoteError(
+            f"Bitbucket's answer ({response.status_code}) could not be understood: {answers.describe(response)} is "
+            "not the JSON object of its REST API. Check that bitbucket-url is Bitbucket's own base URL.",
+            status=response.status_code,
+        )
     return data
 
 

@@ -85,13 +85,21 @@ def read_context(env: dict[str, str]) -> Context:
     )
 
 
+#: A larger event file is not read (GitHub's webhook payloads are capped at 25 MB).
+MAX_EVENT = 32 * 1024 * 1024
+
+
 def read_event(path: str) -> dict[str, Any]:
-    """The webhook payload that started the run; ``{}`` when there is none or it cannot be read."""
+    """The webhook payload that started the run; ``{}`` when there is none or it cannot be read (missing,
+    too large, not UTF-8 JSON, nested too deep)."""
     if not path:
         return {}
     try:
-        with open(path, encoding="utf-8") as handle:
-            event = json.load(handle)
-    except (OSError, ValueError):
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_EVENT + 1)
+        if len(data) > MAX_EVENT:
+            return {}
+        event = json.loads(data)
+    except (OSError, ValueError, RecursionError, MemoryError):
         return {}
     return event if isinstance(event, dict) else {}

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http
+from . import answers, http
 from .errors import RemoteError
 
 NO_BUILD = "no build matching"
@@ -62,19 +62,22 @@ class Coveralls:
             )
         except requests.RequestException as exc:
             # The exception's text quotes the URL with its query string: never use it.
+            reason = http.describe_exception(exc)
+            if http.may_have_arrived(exc):
+                raise RemoteError(
+                    f"Coveralls at {self.host} was sent the webhook but gave no readable answer while closing build "
+                    f"{build_number}: {reason}. The build may have been closed; the answer could not be read."
+                    + http.scheme_hint(self.webhook_url, exc, "coveralls-endpoint")
+                ) from None
             raise RemoteError(
-                f"Could not reach Coveralls at {self.host} while closing build {build_number}: "
-                f"{http.describe_exception(exc)}."
+                f"Could not reach Coveralls at {self.host} while closing build {build_number}: {reason}."
             ) from None
-        return interpret(response, build_number)
+        return interpret(response, build_number, self.endpoint)
 
 
-def interpret(response: requests.Response, build_number: str) -> Closed:
+def interpret(response: requests.Response, build_number: str, endpoint: str = "") -> Closed:
     """A 2xx whose body says ``done: true`` is success; anything else is a failure, whatever its code."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
+    data = answers.parse_json(response)
     error = data.get("error") if isinstance(data, dict) else None
     if 200 <= response.status_code < 300 and isinstance(data, dict) and data.get("done") is True and not error:
         url = data.get("url") if isinstance(data.get("url"), str) else ""
@@ -82,14 +85,14 @@ def interpret(response: requests.Response, build_number: str) -> Closed:
             data.get("jobs") if isinstance(data.get("jobs"), int) and not isinstance(data.get("jobs"), bool) else None
         )
         return Closed(url=url, jobs=jobs)
-    message = _message(response, data)
+    message = _message(response, data, endpoint)
     if _retried(response) and any(word in message.lower() for word in CLOSED_WORDS):
         # Our first attempt closed it, but its answer was lost (connection reset, 502 from a proxy).
         return Closed(url="", jobs=None, closed_before=True)
     raise RemoteError(_explain(response.status_code, message, build_number), status=response.status_code)
 
 
-def _message(response: requests.Response, data: Any) -> str:
+def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
     if isinstance(data, dict):
         for field in ("error", "message"):
             value = data.get(field)
@@ -98,10 +101,14 @@ def _message(response: requests.Response, data: Any) -> str:
         if data.get("done") is False:
             return "Coveralls answered done: false"
     if 300 <= response.status_code < 400:
-        return f"a redirect to {http.redirect_target(response)}"
+        base = http.redirect_base(response, endpoint) if endpoint else ""
+        use = f" (set coveralls-endpoint to {base})" if base else ""
+        return f"a redirect to {http.redirect_target(response)}{use}"
+    if answers.is_html(response):
+        return f"{answers.describe(response)}, not Coveralls' JSON"
+    if 200 <= response.status_code < 300:
+        return f"{answers.describe(response)}, not Coveralls' answer (done: true)"
     text = " ".join(response.text[:400].split()) if response.content else ""
-    if "html" in response.headers.get("Content-Type", "").lower():
-        text = ""
     return text or f"no explanation (HTTP {response.status_code})"
 
 

@@ -8,6 +8,15 @@
 - Redirects are never followed (credentials must not travel to another host; a POST must not turn into a
   GET): a 3xx answer is reported with its ``Location``.
 - ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` and ``REQUESTS_CA_BUNDLE``/``SSL_CERT_FILE`` are honoured.
+- Every answer's body is read streamed and capped at :data:`MAX_ANSWER` bytes *after* decoding, so a
+  compression bomb or an endless body ends with :class:`AnswerTooLarge`, never with the memory used up.
+  A body that breaks off or cannot be decoded is :class:`AnswerUnreadable`: the request arrived, so what
+  it asked for may have been carried out.
+- Name lookups are bounded by the connect timeout and interim (1xx) answers are skipped
+  (:mod:`.connection`).
+- Each retry says so as it happens (server, what failed, attempt, wait, time left), and a request that
+  keeps the step waiting says so every :data:`HEARTBEAT` seconds, through the ``say`` callable the session
+  was built with.
 """
 
 from __future__ import annotations
@@ -22,13 +31,25 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ProxyError, ResponseError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    ResponseError,
+    SSLError,
+)
 from urllib3.util.retry import Retry
 
 from . import __version__
+from .connection import POOL_CLASSES, NameLookupTimeout
 from .errors import DeadlineExceeded
 
 USER_AGENT = f"build-status/{__version__} (+https://github.com/build-status/build-status)"
@@ -49,6 +70,68 @@ RESERVE = 0.25
 ATTEMPT_FLOOR = 1.0
 #: How often an answer whose body broke off is asked for again.
 BROKEN_ANSWER_RETRIES = 3
+#: The largest answer body read, after decoding (no answer of these APIs comes near it).
+MAX_ANSWER = 8 * 1024 * 1024
+#: Bytes read from the socket at a time.
+CHUNK = 64 * 1024
+#: While a request keeps the step waiting, a line says so at least this often (seconds).
+HEARTBEAT = 5.0
+
+
+class AnswerUnreadable(requests.RequestException):
+    """An answer came (its status line and headers were read) but its body could not be read."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class AnswerTooLarge(AnswerUnreadable):
+    """The answer's body, decoded, was larger than :data:`MAX_ANSWER`."""
+
+
+class Narrator:
+    """Says what the HTTP layer is doing while the step waits: retries as they happen, and a line every
+    :data:`HEARTBEAT` seconds while a request is outstanding and nothing else was said."""
+
+    def __init__(self, say: Any = None, clock: Any = time.monotonic) -> None:
+        self._say = say
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.last = clock()
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            self.last = self._clock()
+        if self._say is not None:
+            self._say(text)
+
+    @contextlib.contextmanager
+    def waiting(self, host: str, deadline: Deadline) -> Iterator[None]:
+        """While the body of the ``with`` runs, say every :data:`HEARTBEAT` seconds that it still waits."""
+        if self._say is None:
+            yield
+            return
+        done = threading.Event()
+        started = self._clock()
+
+        def beat() -> None:
+            while not done.wait(HEARTBEAT / 5):
+                with self._lock:
+                    quiet = self._clock() - self.last
+                if quiet >= HEARTBEAT and not done.is_set():
+                    self.say(
+                        f"… still waiting for {host}: {self._clock() - started:.0f} s so far, "
+                        f"{deadline.remaining():.0f} s left of the {deadline.seconds:g} s timeout."
+                    )
+
+        thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
 
 
 class Deadline:
@@ -104,14 +187,26 @@ class DeadlineRetry(Retry):
     Giving up on an answer (429, 5xx) hands that answer back, so its message can be reported.
     """
 
-    def __init__(self, *args: Any, deadline: Deadline | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, deadline: Deadline | None = None, narrator: Narrator | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.deadline = deadline
+        self.narrator = narrator or Narrator()
 
     def new(self, **kw: Any) -> DeadlineRetry:
         retry = super().new(**kw)
         retry.deadline = self.deadline
+        retry.narrator = self.narrator
         return retry
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """``Retry-After`` in seconds; a value that is neither whole seconds nor an HTTP date (``1.5``,
+        ``-5``, ``soon``) counts as absent, so the normal backoff applies."""
+        try:
+            return super().get_retry_after(response)
+        except (InvalidHeader, ValueError, OverflowError):
+            return None
 
     def sleep_for_retry(self, response: Any) -> bool:
         """Wait as ``Retry-After`` says, plus jitter, so that clients told the same time do not all
@@ -133,13 +228,28 @@ class DeadlineRetry(Retry):
             else:
                 wait += self.backoff_jitter
             # The next attempt needs time too, not only the wait before it.
-            if wait + RESERVE * 2 >= self.deadline.remaining():
+            left = self.deadline.remaining()
+            if wait + RESERVE * 2 >= left:
                 reason = error or ResponseError(f"giving up: waiting {wait:.1f} s to retry would pass the deadline")
                 raise MaxRetryError(_pool, url, reason) from reason  # type: ignore[arg-type]
+            failed = f"answered {response.status}" if response is not None else describe_exception(error)
+            self.narrator.say(
+                f"{_where(_pool)}: {failed} (attempt {len(retry.history)}); trying again in {wait:.1f} s, "
+                f"{left:.1f} s left of the {self.deadline.seconds:g} s timeout."
+            )
         return retry
 
 
-def make_retry(deadline: Deadline, *, once: bool = False, total: int = 20) -> DeadlineRetry:
+def _where(pool: Any) -> str:
+    host = getattr(pool, "host", "") or "the server"
+    port = getattr(pool, "port", None)
+    default = {"http": 80, "https": 443}.get(getattr(pool, "scheme", ""))
+    return f"{host}:{port}" if port and port != default else host
+
+
+def make_retry(
+    deadline: Deadline, *, once: bool = False, total: int = 20, narrator: Narrator | None = None
+) -> DeadlineRetry:
     """The retry policy.
 
     By default every method is retried (a status POST is safe to repeat: Bitbucket keeps one result per
@@ -164,7 +274,22 @@ def make_retry(deadline: Deadline, *, once: bool = False, total: int = 20) -> De
         raise_on_status=False,
         raise_on_redirect=False,
         deadline=deadline,
+        narrator=narrator,
     )
+
+
+class BoundedAdapter(HTTPAdapter):
+    """requests' adapter on connections whose name lookups are bounded and which skip interim answers."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = POOL_CLASSES
+        return manager
 
 
 def build_session(
@@ -172,10 +297,16 @@ def build_session(
     *,
     verify: bool | str = True,
     once: bool = False,
+    say: Any = None,
 ) -> requests.Session:
-    """A session with the retry policy (see :func:`make_retry`), TLS verification and our User-Agent."""
+    """A session with the retry policy (see :func:`make_retry`), TLS verification and our User-Agent.
+
+    ``say`` (e.g. ``Console.info``) is told of each retry as it happens, and every few seconds while a
+    request keeps the step waiting.
+    """
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=make_retry(deadline, once=once), pool_connections=4)
+    retry = make_retry(deadline, once=once, narrator=Narrator(say))
+    adapter = BoundedAdapter(max_retries=retry, pool_connections=4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
@@ -186,30 +317,78 @@ def build_session(
 def request(session: requests.Session, deadline: Deadline, method: str, url: str, **kwargs: Any) -> requests.Response:
     """One exchange (with its retries), with timeouts cut to the deadline and no redirects followed.
 
-    urllib3's retries cover everything up to the answer's headers; an answer whose *body* breaks off
-    (connection reset mid-answer) surfaces later, while requests reads it, so it is retried here, under
+    The answer's body is read here, streamed and capped (:func:`read_body`); the response handed back has
+    it in ``content``.  urllib3's retries cover everything up to the answer's headers; an answer whose
+    *body* breaks off (connection reset mid-answer) surfaces while it is read, so it is retried here, under
     the same policy (never for a session whose requests must not be repeated after a read error).
     """
     kwargs.setdefault("allow_redirects", False)
     # Explicitly, or requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace the session's choice (which
     # already holds that bundle, plus ca-cert; or False for insecure).
     kwargs.setdefault("verify", session.verify)
+    kwargs["stream"] = True
     own_timeout = "timeout" not in kwargs
+    adapter = session.get_adapter(url) if hasattr(session, "get_adapter") else None
+    retry = getattr(adapter, "max_retries", None) or make_retry(deadline)
+    narrator: Narrator = getattr(retry, "narrator", None) or Narrator()
+    host = urlsplit(url).netloc.rpartition("@")[2]
     broken = 0
-    while True:
-        if deadline.expired():
-            raise DeadlineExceeded(f"the {deadline.seconds:g} s deadline (timeout input) passed")
-        if own_timeout:
-            kwargs["timeout"] = deadline.timeout()
-        try:
-            return session.request(method, url, **kwargs)
-        except requests.exceptions.ChunkedEncodingError:
-            broken += 1
-            retry = session.get_adapter(url).max_retries
-            wait = min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (broken - 1)) + random.uniform(0, BACKOFF_JITTER)  # noqa: S311
-            if not retry.read or broken > BROKEN_ANSWER_RETRIES or wait + RESERVE * 2 >= deadline.remaining():
+    with narrator.waiting(host, deadline):
+        while True:
+            if deadline.expired():
+                raise DeadlineExceeded(f"the {deadline.seconds:g} s deadline (timeout input) passed")
+            if own_timeout:
+                kwargs["timeout"] = deadline.timeout()
+            response = session.request(method, url, **kwargs)
+            try:
+                read_body(response)
+                return response
+            except AnswerTooLarge:
                 raise
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
+                broken += 1
+                wait = min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (broken - 1)) + random.uniform(0, BACKOFF_JITTER)  # noqa: S311
+                reason = describe_exception(exc)
+                if not retry.read or broken > BROKEN_ANSWER_RETRIES or wait + RESERVE * 2 >= deadline.remaining():
+                    raise AnswerUnreadable(
+                        f"answered {response.status_code} but the answer broke off ({reason})",
+                        status=response.status_code,
+                    ) from None
+                narrator.say(
+                    f"{host}: the answer broke off ({reason}; attempt {broken}); trying again in {wait:.1f} s, "
+                    f"{deadline.remaining():.1f} s left of the {deadline.seconds:g} s timeout."
+                )
+            except requests.exceptions.RequestException as exc:
+                raise AnswerUnreadable(
+                    f"answered {response.status_code} but the answer could not be read ({describe_exception(exc)})",
+                    status=response.status_code,
+                ) from None
+            finally:
+                response.close()
             time.sleep(wait)
+
+
+def read_body(response: requests.Response, limit: int = MAX_ANSWER) -> bytes:
+    """Read the answer's body, decoded, into ``response.content``; at most ``limit`` bytes.
+
+    urllib3 decodes gzip/deflate/zstd a bounded piece at a time, so neither a compression bomb nor a
+    stack of encodings (``gzip, gzip``) makes more than a chunk at once; an endless body is cut at the cap.
+    """
+    if response._content is not False:  # read already (a response made up by a test)
+        return response.content
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise AnswerTooLarge(
+                f"answered {response.status_code} with more than {limit // (1024 * 1024)} MiB (decoded); "
+                "no answer of this API is that large",
+                status=response.status_code,
+            )
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what requests' ``content``, ``text`` and ``json()`` read
+    return response._content
 
 
 def default_ca_file(env: dict[str, str]) -> str | None:
@@ -244,8 +423,53 @@ def tls_verify(ca_pem: str, insecure: bool, env: dict[str, str], workdir: str) -
     return path
 
 
+def may_have_arrived(exc: BaseException) -> bool:
+    """Whether the request may have reached the server (and been carried out) before the exchange failed.
+
+    False only when no connection was made: the name did not resolve, the connection was refused or timed
+    out, TLS or the proxy failed.  A connection closed before the answer, an answer that never came or
+    broke off: the request was sent, so it may have been carried out.
+    """
+    if isinstance(exc, AnswerUnreadable):
+        return True
+    if isinstance(
+        exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)
+    ):
+        return False
+    reason = _innermost(exc)
+    if isinstance(reason, (NewConnectionError, ConnectTimeoutError, SSLError, ProxyError)):
+        return False
+    return isinstance(reason, (ProtocolError, ReadTimeoutError)) or isinstance(
+        exc, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError)
+    )
+
+
+def scheme_hint(url: str, exc: BaseException, input_name: str) -> str:
+    """For ``http://`` to a server that speaks only TLS (it closes the connection without an answer)."""
+    if urlsplit(url).scheme != "http" or isinstance(exc, AnswerUnreadable):
+        return ""
+    if describe_exception(exc) != "the connection was closed before an answer came":
+        return ""
+    return f" If the server speaks only HTTPS, use https:// in {input_name}."
+
+
+def _innermost(exc: BaseException) -> BaseException | None:
+    reason: BaseException | None = exc
+    for _ in range(4):
+        inner = reason.args[0] if reason is not None and reason.args else None
+        if isinstance(inner, MaxRetryError):
+            reason = inner.reason
+        elif isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        else:
+            break
+    return reason
+
+
 def describe_exception(exc: BaseException) -> str:
     """A short, URL-free reason for a failed exchange (no query string, so no token, can leak)."""
+    if isinstance(exc, AnswerUnreadable):
+        return exc.message
     reason: BaseException | None = exc
     # requests wraps urllib3's MaxRetryError, which wraps the cause.
     for _ in range(4):
@@ -256,6 +480,8 @@ def describe_exception(exc: BaseException) -> str:
             reason = reason.reason
         else:
             break
+    if isinstance(reason, NameLookupTimeout) or isinstance(getattr(reason, "__cause__", None), TimeoutError):
+        return "the name lookup did not answer in time (is a DNS server reachable?)"
     text = str(reason) if reason is not None else str(exc)
     lowered = text.lower()
     if isinstance(exc, requests.exceptions.ProxyError) or isinstance(reason, ProxyError):
@@ -294,6 +520,22 @@ def describe_exception(exc: BaseException) -> str:
     if "giving up" in lowered:
         return text[text.find("giving up") :]
     return strip_query(type(reason).__name__ if reason is not None else type(exc).__name__)
+
+
+def redirect_base(response: requests.Response, base_url: str) -> str:
+    """The base URL a redirect of a request under ``base_url`` points to: its target without the part of
+    the path the request added (``https://new.example.com/bitbucket`` for a REST endpoint), or "" when the
+    target does not end as the request did (a login page, another API)."""
+    requested = (response.url or "").split("?", 1)[0]
+    base = base_url.rstrip("/")
+    if not requested.startswith(base):
+        return ""
+    tail = requested[len(base) :]
+    target = urljoin(requested, response.headers.get("Location", "")).split("?", 1)[0].split("#", 1)[0]
+    if not tail or not target.startswith(("http://", "https://")) or not target.endswith(tail):
+        return ""
+    found = target[: len(target) - len(tail)]
+    return found if urlsplit(found).netloc else ""
 
 
 def redirect_target(response: requests.Response) -> str:

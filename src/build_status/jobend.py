@@ -65,8 +65,11 @@ def remembers(settings: Settings, state: str) -> bool:
     return bool(settings.stage == "main" and bitbucket and bitbucket.report_end and state == INPROGRESS)
 
 
-def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: bool) -> None:
-    """Save, for the post stage, where INPROGRESS went (never a credential: those come from the inputs)."""
+def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: bool) -> bool:
+    """Save, for the post stage, where INPROGRESS goes (never a credential: those come from the inputs).
+
+    Returns False when the state could not be written (the console has said why).
+    """
     record = {
         "v": STATE_VERSION,
         # The job's start as far as the duration goes: the step that posts INPROGRESS runs first.
@@ -77,7 +80,10 @@ def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: 
         "api": api,
         "newer_states": newer_states,
     }
-    console.save_state(STATE_NAME, json.dumps(record, separators=(",", ":")))
+    try:
+        return console.save_state(STATE_NAME, json.dumps(record, separators=(",", ":"))) is not False
+    except OSError:
+        return False
 
 
 def load(env: dict[str, str]) -> Saved | None:

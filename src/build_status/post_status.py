@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from typing import NamedTuple
 
 from . import http, jobend, naming, payload
@@ -124,12 +125,18 @@ def run(
         if jobend.remembers(common, settings.state):
             jobend.remember(console, settings, plan.api, plan.newer_states)
         return True
-    progress = deliver(settings, context, console, client, deadline, plan)
+    keep = None
+    if jobend.remembers(common, settings.state):
+
+        def keep(found: Plan | None) -> bool:
+            # Saved before INPROGRESS is posted: a start whose end cannot follow is not posted at all.
+            return jobend.remember(console, settings, found.api if found else "", _newer(found))
+
+    progress = deliver(settings, context, console, client, deadline, plan, before_post=keep)
     state = progress.state or settings.state
-    if jobend.remembers(common, state):
-        # Even when INPROGRESS did not land: the job's final state is what matters most.
-        jobend.remember(console, settings, progress.plan.api if progress.plan else "", _newer(progress.plan))
-        console.info("The job's final state will be posted when the job ends (report-job-end).")
+    if keep is not None:
+        if progress.saved:
+            console.info("The job's final state will be posted when the job ends (report-job-end).")
     elif state != INPROGRESS:
         jobend.mark_final(console, settings.key, [outcome.sha for outcome in progress.outcomes if outcome.ok])
     return report(settings, common.fail_on_error, console, progress)
@@ -146,13 +153,19 @@ def deliver(
     client: Bitbucket,
     deadline: http.Deadline,
     plan: Plan | None,
+    *,
+    before_post: Callable[[Plan | None], bool] | None = None,
 ) -> Progress:
     """Post ``settings.state`` to every commit within the deadline; returns what happened (nothing printed
-    but progress lines: :func:`report` writes the annotations, outputs and summary)."""
+    but progress lines: :func:`report` writes the annotations, outputs and summary).
+
+    ``before_post`` is called once the endpoint is known (with None when it could not be learnt), before
+    the first post; when it returns False nothing is posted.
+    """
     progress = Progress(plan)
     try:
         with deadline.enforced():
-            _post_all(settings, context, console, client, progress)
+            _post_all(settings, context, console, client, progress, before_post)
     except DeadlineExceeded as exc:
         progress.give_up(settings.commits, _explain(exc, "talking to Bitbucket"))
     return progress
@@ -161,7 +174,7 @@ def deliver(
 class Progress:
     """What has been decided and posted so far (kept when the deadline cuts a run short)."""
 
-    __slots__ = ("body", "outcomes", "plan", "state")
+    __slots__ = ("body", "outcomes", "plan", "saved", "state")
 
     def __init__(
         self, plan: Plan | None, state: str = "", body: dict | None = None, outcomes: list[Outcome] | None = None
@@ -170,6 +183,8 @@ class Progress:
         self.state = state
         self.body = body
         self.outcomes: list[Outcome] = [] if outcomes is None else outcomes
+        #: Whether ``before_post`` said yes (the post stage's state was saved).
+        self.saved = False
 
     def give_up(self, commits: tuple[str, ...], message: str) -> None:
         done = {outcome.sha for outcome in self.outcomes}
@@ -177,17 +192,33 @@ class Progress:
 
 
 def _post_all(
-    settings: BitbucketSettings, context: Context, console: Console, client: Bitbucket, progress: Progress
+    settings: BitbucketSettings,
+    context: Context,
+    console: Console,
+    client: Bitbucket,
+    progress: Progress,
+    before_post: Callable[[Plan | None], bool] | None,
 ) -> None:
     try:
         if progress.plan is None:
             progress.plan = ask_plan(settings, client)
     except RemoteError as exc:
+        # The start did not land, but the job's end still can: the post stage asks for the endpoint again.
+        progress.saved = before_post is not None and before_post(None)
         progress.give_up(settings.commits, _explain(exc, "asking for the build capabilities"))
         return
     plan = progress.plan
     state = progress.state = final_state(settings, plan)
     body = progress.body = body_for(settings, context, plan, state)
+    if before_post is not None:
+        progress.saved = before_post(plan)
+        if not progress.saved:
+            progress.give_up(
+                settings.commits,
+                f"Nothing was posted: the state the post stage needs could not be saved in GITHUB_STATE, and "
+                f"{state} without the job's end to follow would stay on the commit for ever.",
+            )
+            return
     if state != settings.state:
         console.info(f"{settings.state} is not known to this server; posting {state} instead.")
     console.info(

@@ -1,9 +1,10 @@
 """One run: check everything, then post the Bitbucket status (or relay a webapp.io run's) and/or close
 the Coveralls build.
 
-Every input is checked before the first request.  The parts share one HTTP session and one deadline (the
-``timeout`` input); a relay, which waits for minutes, restarts it for each exchange.  A failure of one
-part does not keep the other from running.
+Every input is checked before the first request.  Each part (a status post, a relay, a Coveralls close,
+a gate) has its own HTTP session and its own deadline of ``timeout`` seconds, so a slow or dead server for
+one part cannot use up the others' time; a relay, which waits for minutes, restarts its deadline for each
+exchange, and a gate for each reading.  A failure of one part does not keep the others from running.
 """
 
 from __future__ import annotations
@@ -46,27 +47,32 @@ def run(settings: Settings, context: Context, console: Console, *, plan: object 
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    deadline = http.Deadline(settings.timeout)
     landed = True
     code = EXIT_OK
     with tempfile.TemporaryDirectory(prefix="build-status-") as workdir:
         verify = http.tls_verify(settings.ca_cert, settings.insecure, console.env, workdir)
-        session = http.build_session(deadline, verify=verify)
-        once = http.build_session(deadline, verify=verify, once=True)
-        try:
-            if settings.webappio:
+
+        def part() -> tuple[http.Deadline, http.requests.Session]:
+            """A deadline and a session of one part's own."""
+            deadline = http.Deadline(settings.timeout)
+            return deadline, http.build_session(deadline, verify=verify, say=console.info)
+
+        if settings.webappio:
+            deadline, session = part()
+            with session, http.build_session(deadline, verify=verify, once=True, say=console.info) as once:
                 landed &= relay.run(settings, context, console, session, once, deadline, plan)
-                deadline.restart()
-            elif settings.bitbucket and not settings.check:
+        elif settings.bitbucket and not settings.check:
+            deadline, session = part()
+            with session:
                 landed &= post_status.run(settings.bitbucket, settings, context, console, session, deadline, plan)
-            if settings.coveralls:
+        if settings.coveralls:
+            deadline, session = part()
+            with session:
                 landed &= close_coverage.run(settings.coveralls, settings, console, session, deadline)
-                deadline.restart()
-            if settings.check:  # after closing Coveralls: a fan-in job's gate comes last
+        if settings.check:  # after closing Coveralls: a fan-in job's gate comes last
+            deadline, session = part()
+            with session:
                 code = read_back.run(settings, context, console, session, deadline)
-        finally:
-            session.close()
-            once.close()
     if not landed and settings.fail_on_error:
         return EXIT_REMOTE
     return code

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http
+from . import answers, http
 from .errors import RemoteError
 
 #: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").
@@ -161,7 +161,7 @@ class Webappio:
                 json=self.create_body(branch, ref, accept_buttons, extra),
             )
         except WebappioError as exc:
-            if exc.status == -1 and "connection refused" not in exc.message:
+            if exc.arrived:
                 raise WebappioError(
                     f"{exc.message} The request may have arrived and started a run all the same: look on webapp.io "
                     "before starting another (it is not repeated automatically, so it never starts twice).",
@@ -206,29 +206,37 @@ class Webappio:
             )
         except requests.RequestException as exc:
             # The exception's text quotes the URL with its query string: never use it.
+            reason = http.describe_exception(exc)
+            if http.may_have_arrived(exc):
+                raise WebappioError(
+                    f"webapp.io at {self.host} was sent the request but gave no readable answer while {what}: "
+                    f"{reason}." + http.scheme_hint(url, exc, "webappio-endpoint"),
+                    status=-1,
+                    arrived=True,
+                ) from None
             raise WebappioError(
-                f"Could not reach webapp.io at {self.host} while {what}: {http.describe_exception(exc)}.",
-                status=-1,
+                f"Could not reach webapp.io at {self.host} while {what}: {reason}.", status=-1
             ) from None
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        data = answers.parse_json(response)
         if isinstance(data, dict) and data.get("status") == "ok":
             return data
-        message = _message(response, data)
+        message = _message(response, data, self.endpoint)
         raise WebappioError(_explain(response, message, what), status=response.status_code, server_message=message)
 
 
 class WebappioError(RemoteError):
     """webapp.io refused or could not be reached; ``server_message`` is its own words (status -1: no answer)."""
 
-    def __init__(self, message: str, *, status: int | None = None, server_message: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, server_message: str = "", arrived: bool = False
+    ) -> None:
         super().__init__(message, status=status)
         self.server_message = server_message
+        #: No answer could be read, but the request was sent: it may have been carried out.
+        self.arrived = arrived
 
 
-def _message(response: requests.Response, data: Any) -> str:
+def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
     if isinstance(data, dict):
         for field in ("error", "message"):
             value = data.get(field)
@@ -237,9 +245,11 @@ def _message(response: requests.Response, data: Any) -> str:
         if "status" in data:
             return f"status {data.get('status')!r} without an explanation"
     if 300 <= response.status_code < 400:
-        return f"a redirect to {http.redirect_target(response)}"
-    if "html" in response.headers.get("Content-Type", "").lower():
-        return f"an HTML page, not webapp.io's JSON (HTTP {response.status_code})"
+        base = http.redirect_base(response, endpoint) if endpoint else ""
+        use = f" (set webappio-endpoint to {base})" if base else ""
+        return f"a redirect to {http.redirect_target(response)}{use}"
+    if answers.is_html(response):
+        return f"{answers.describe(response)}, not webapp.io's JSON (HTTP {response.status_code})"
     text = " ".join(response.text[:300].split()) if response.content else ""
     return http.strip_query(text) or f"no explanation (HTTP {response.status_code})"
 

@@ -1,0 +1,70 @@
+"""Reading what a server answered, whatever it sent: JSON that may be anything, HTML pages, odd text.
+
+Nothing here raises on a server's answer: a body that is not JSON (or JSON too deep to parse) is
+:data:`NOT_JSON`, and :func:`describe` gives a short, one-line description of any body for a message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import requests
+
+#: What :func:`parse_json` gives for a body that is not JSON.
+NOT_JSON: Any = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON", "__bool__": lambda self: False})()
+#: How much of a body a message quotes.
+QUOTE = 120
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def parse_json(response: requests.Response) -> Any:
+    """The body as JSON, or :data:`NOT_JSON` (not JSON, not UTF-8, nested too deep, numbers too long)."""
+    data = response.content
+    if not data or not data.strip():
+        return NOT_JSON
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError, MemoryError):
+        return NOT_JSON
+
+
+def is_html(response: requests.Response) -> bool:
+    """An HTML page (a login portal, a proxy's error page), by its Content-Type or its first bytes."""
+    if "html" in response.headers.get("Content-Type", "").lower():
+        return True
+    start = response.content[:512].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def html_title(response: requests.Response) -> str:
+    match = _TITLE.search(response.content[:65536])
+    if not match:
+        return ""
+    return one_line(match.group(1).decode("utf-8", errors="replace"), 80)
+
+
+def one_line(text: str, limit: int = QUOTE) -> str:
+    """White space folded to single spaces, cut to ``limit`` characters (with "…")."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(response: requests.Response, limit: int = QUOTE) -> str:
+    """``an HTML page titled 'Sign in'``, ``an empty body``, or the start of the body in quotes."""
+    if not response.content.strip():
+        return "an empty body"
+    if is_html(response):
+        title = html_title(response)
+        return f"an HTML page titled '{title}'" if title else "an HTML page"
+    text = one_line(response.content[: limit * 4].decode("utf-8", errors="replace"), limit)
+    return f"'{text}'"
+
+
+def error_messages(data: Any) -> list[str]:
+    """The ``errors[].message`` texts of Bitbucket's error document (none for any other JSON)."""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list):
+        return []
+    return [str(item.get("message")) for item in errors if isinstance(item, dict) and item.get("message")]
