@@ -107,7 +107,7 @@ def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
     if answers.is_html(response):
         return f"{answers.describe(response)}, not Coveralls' JSON"
     if 200 <= response.status_code < 300:
-        return f"{answers.describe(response)}, not Coveralls' answer (done: true)"
+        return f"the answer could not be understood: {answers.describe(response)} is not Coveralls' JSON (done: true)"
     text = " ".join(response.text[:400].split()) if response.content else ""
     return text or f"no explanation (HTTP {response.status_code})"
 

@@ -480,7 +480,7 @@ def describe_exception(exc: BaseException) -> str:
             reason = reason.reason
         else:
             break
-    if isinstance(reason, NameLookupTimeout) or isinstance(getattr(reason, "__cause__", None), TimeoutError):
+    if isinstance(reason, NameLookupTimeout):
         return "the name lookup did not answer in time (is a DNS server reachable?)"
     text = str(reason) if reason is not None else str(exc)
     lowered = text.lower()

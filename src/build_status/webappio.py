@@ -250,6 +250,8 @@ def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
         return f"a redirect to {http.redirect_target(response)}{use}"
     if answers.is_html(response):
         return f"{answers.describe(response)}, not webapp.io's JSON (HTTP {response.status_code})"
+    if 200 <= response.status_code < 300:
+        return f"the answer could not be understood: {answers.describe(response)} is not webapp.io's JSON"
     text = " ".join(response.text[:300].split()) if response.content else ""
     return http.strip_query(text) or f"no explanation (HTTP {response.status_code})"
 

@@ -12,6 +12,7 @@ Fixtures:
 from __future__ import annotations
 
 import base64
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from build_status.sandbox import Sandbox
-from build_status.sandbox.runner import Job, StepResult, run_step
+from build_status.sandbox.runner import Job, StepResult, default_command, run_step
 
 from ..secret_scan import assert_no_secret_in
 
@@ -53,6 +54,18 @@ def sandbox(_sandbox):
     configure(_sandbox)
     yield _sandbox
     _sandbox.reset()
+
+
+@pytest.fixture
+def own_resolver():
+    """Skip where a step cannot have a resolver of the test's own (never in CI: there it must run)."""
+    from .resolver import available
+
+    why = available()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the resolver scenarios must run in CI: {why}")
+        pytest.skip(why)
 
 
 def configure(sandbox: Sandbox) -> None:
@@ -117,12 +130,17 @@ def run_step_checked(tmp_path):
         extra_env: dict | None = None,
         process_timeout: float = 60,
         secrets: list[str] = SECRETS,
+        wrap=None,
     ) -> Checked:
+        """``wrap(command, workdir)`` may put the step's command inside another (e.g. its own resolver)."""
         workdir = tmp_path / f"step{next(counter)}"
         workdir.mkdir()
         inputs = {name: value for name, value in inputs.items() if value is not None}
         started = time.monotonic()
-        result = run_step(job or Job(sha=SHA), inputs, workdir=workdir, extra_env=extra_env, timeout=process_timeout)
+        command = wrap(default_command(), workdir) if wrap else None
+        result = run_step(
+            job or Job(sha=SHA), inputs, workdir=workdir, extra_env=extra_env, timeout=process_timeout, command=command
+        )
         seconds = time.monotonic() - started
         assert_clean(result, workdir, secrets)
         return Checked(result, seconds)

@@ -7,6 +7,7 @@ server does, the run ends within its ``timeout``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import time
@@ -32,6 +33,7 @@ from .conftest import (
     webappio_inputs,
 )
 from .report import record
+from .resolver import Nameserver, resolving_with
 
 BUILD = "77"
 HUGE = 2 * 1024 * 1024
@@ -260,22 +262,28 @@ ENDLESS = [
     ("503 forever", "rule", {"status": 503, "times": None}, "503"),
     ("no answer ever (the server hangs)", "rule", {"action": "hang", "times": None, "delay": 10}, "timed out"),
     ("connection refused (nothing listens)", "refused", {}, "connection refused"),
-    ("host name does not resolve (.invalid)", "invalid", {}, "does not resolve"),
+    ("host name does not resolve (a name server the test runs answers NXDOMAIN)", "nxdomain", {}, "does not resolve"),
 ]
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
 @pytest.mark.parametrize(("scenario", "how", "rule", "cause"), ENDLESS, ids=[row[0] for row in ENDLESS])
-def test_endless_fault_ends_within_the_timeout(sandbox, run_step_checked, service, scenario, how, rule, cause):
+def test_endless_fault_ends_within_the_timeout(sandbox, run_step_checked, service, scenario, how, rule, cause, request):
     prepared = service.prepare(sandbox)
     base = service.base_url(sandbox)
+    wrap = None
     if how == "rule":
         sandbox.add_fault(path=service.path, **rule)
     elif how == "refused":
         base = base.replace(f":{sandbox.port}", f":{_closed_port()}")
     else:
-        base = base.replace(f"127.0.0.1:{sandbox.port}", "build-status-test.invalid")
-    checked = run_step_checked(service.inputs(sandbox, base, prepared))
+        request.getfixturevalue("own_resolver")
+        base = base.replace("127.0.0.1", "nowhere.build-status.test")
+        wrap = resolving_with
+    with contextlib.ExitStack() as stack:
+        if how == "nxdomain":
+            stack.enter_context(Nameserver(answer=True))
+        checked = run_step_checked(service.inputs(sandbox, base, prepared), wrap=wrap)
     assert checked.returncode == 1
     line = one_error_line(checked)
     assert cause in line, line

@@ -10,7 +10,7 @@ from typing import Any
 
 from .admin import Admin
 from .emulation import Emulation
-from .faults import Faults
+from .faults import CARRIED_OUT, Faults
 from .messages import BodyError, Outcome, Request, Response, error_response
 from .requestlog import RequestLog
 
@@ -55,7 +55,7 @@ class SandboxApp:
         outcome = self.faults.check(request)
         if outcome is None:
             outcome = Outcome(self._route(request))
-        elif outcome.action == "truncate":  # carried out, but its answer will break off
+        elif outcome.action in CARRIED_OUT:  # carried out, but its answer will be odd or break off
             outcome.response = self._route(request)
         self.log.record(request, outcome, received)
         return outcome

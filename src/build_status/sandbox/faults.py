@@ -20,9 +20,16 @@ from .ratelimit import RateLimiter
 MAX_DELAY = 60.0
 
 #: respond: answer with ``status``; close: drop the connection unanswered; hang: hold it open;
-#: truncate: let the emulation carry the request out, then send half of its answer and reset the connection.
-ACTIONS = ("respond", "close", "hang", "truncate")
-RULE_FIELDS = ("status", "times", "path", "method", "retry_after", "body", "delay", "action")
+#: truncate: let the emulation carry the request out, then send half of its answer and reset the connection;
+#: interim: carry it out and send ``102 Processing`` and ``103 Early Hints`` before the answer;
+#: corrupt: carry it out and answer ``status`` with ``Content-Encoding: gzip`` over bytes that are not gzip;
+#: bomb: answer ``status`` with a gzip body of 1 GiB of zeros (about 1 MiB on the wire);
+#: gzip2: the same bomb gzipped twice (``Content-Encoding: gzip, gzip``; a few KiB on the wire);
+#: endless: answer ``status`` with a chunked body that never ends (until the client goes or MAX_DELAY).
+ACTIONS = ("respond", "close", "hang", "truncate", "interim", "corrupt", "bomb", "gzip2", "endless")
+#: The actions after which the emulation has carried the request out.
+CARRIED_OUT = ("truncate", "interim", "corrupt")
+RULE_FIELDS = ("status", "times", "path", "method", "retry_after", "body", "delay", "action", "headers")
 
 RATE_LIMITED_MESSAGE = "Too many requests. You have been rate limited; retry after the time in Retry-After."
 RATE_LIMITED_EXCEPTION = "com.atlassian.bitbucket.throttle.ThrottledException"
@@ -44,6 +51,8 @@ class FaultRule:
     body: Any = None
     delay: float = 0.0
     action: str = "respond"
+    #: Extra answer headers (``Content-Type: text/html`` for a login page).
+    headers: Optional[dict] = None
     hits: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
@@ -72,6 +81,11 @@ class FaultRule:
             if isinstance(self.retry_after, bool) or not isinstance(self.retry_after, (str, int)):
                 raise ValueError(f"retry_after must be a header value, not {self.retry_after!r}")
             self.retry_after = str(self.retry_after)
+        if self.headers is not None and not (
+            isinstance(self.headers, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items())
+        ):
+            raise ValueError(f"headers must be an object of header names to strings, not {self.headers!r}")
         if self.delay is None:
             self.delay = 0.0
         if (
@@ -98,9 +112,13 @@ class FaultRule:
         return self._path_re is None or self._path_re.search(path) is not None
 
     def outcome(self) -> Outcome:
-        if self.action != "respond":
+        if self.action in CARRIED_OUT or self.action in ("close", "hang"):
             return Outcome(None, self.action, self.delay, fault=self.action)
-        headers = {}
+        if self.action != "respond":
+            return Outcome(
+                Response(self.status, None, dict(self.headers or {})), self.action, self.delay, fault=self.action
+            )
+        headers = dict(self.headers or {})
         if self.retry_after is not None:
             headers["Retry-After"] = self.retry_after
         body = self.body

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import struct
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -110,6 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
         if outcome.action == "truncate" and outcome.response is not None and not stopping.is_set():
             self._send_half(outcome.response)
             return
+        if outcome.action in HOSTILE and outcome.response is not None and not stopping.is_set():
+            HOSTILE[outcome.action](self, outcome.response)
+            return
         if outcome.action == "close" or outcome.response is None or stopping.is_set():
             self.close_connection = True
             return
@@ -147,7 +152,100 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
 
+    def _send_interim(self, response: Response) -> None:
+        """``102 Processing`` and ``103 Early Hints`` first, then the answer."""
+        with contextlib.suppress(OSError):
+            self.wfile.write(
+                b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+            )
+        self._send(response)
+
+    def _send_corrupt(self, response: Response) -> None:
+        """200, ``Content-Encoding: gzip``, and bytes that are not gzip (the request was carried out)."""
+        del response
+        self._send_raw(
+            200, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, b"\x1f\x8b this is not gzip"
+        )
+
+    def _send_bomb(self, response: Response) -> None:
+        self._send_raw(response.status, {**response.headers, "Content-Encoding": "gzip"}, compressed_zeros(1))
+
+    def _send_double_bomb(self, response: Response) -> None:
+        self._send_raw(response.status, {**response.headers, "Content-Encoding": "gzip, gzip"}, compressed_zeros(2))
+
+    def _send_raw(self, status: int, headers: dict[str, str], data: bytes) -> None:
+        self.close_connection = True
+        try:
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+        except OSError:
+            pass
+
+    def _send_endless(self, response: Response) -> None:
+        """A chunked body of ``x`` that ends only when the client goes away, the sandbox stops, or after
+        MAX_DELAY seconds."""
+        self.close_connection = True
+        chunk = b"x" * 65536
+        framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        ends = time.monotonic() + MAX_DELAY
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            while not self.server.stopping.is_set() and time.monotonic() < ends:
+                self.wfile.write(framed)
+        except OSError:
+            pass
+
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+
+INTERIM = b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+#: Answers of the hostile fault actions, by action.
+HOSTILE = {
+    "interim": _Handler._send_interim,
+    "corrupt": _Handler._send_corrupt,
+    "bomb": _Handler._send_bomb,
+    "gzip2": _Handler._send_double_bomb,
+    "endless": _Handler._send_endless,
+}
+#: 1 GiB of zeros: gzip makes about 1 MiB of it, gzipping that again a few KiB.
+BOMB_SIZE = 1024 * 1024 * 1024
+_BOMBS: dict[int, bytes] = {}
+_BOMBS_LOCK = threading.Lock()
+
+
+def compressed_zeros(layers: int) -> bytes:
+    """:data:`BOMB_SIZE` zeros, gzipped ``layers`` times (made once, then kept)."""
+    with _BOMBS_LOCK:
+        if layers not in _BOMBS:
+            data = _gzip_zeros(BOMB_SIZE)
+            for _ in range(layers - 1):
+                data = gzip.compress(data, compresslevel=6, mtime=0)
+            _BOMBS[layers] = data
+        return _BOMBS[layers]
+
+
+def _gzip_zeros(size: int) -> bytes:
+    """A gzip member of ``size`` zeros (a multiple of 1 MiB), quickly: one fully flushed deflate segment of
+    1 MiB of zeros repeated (a full flush resets the compressor, so every segment is the same bytes)."""
+    block = bytes(1024 * 1024)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    segment = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush()  # an empty final block
+    crc = 0
+    for _ in range(size // len(block)):
+        crc = zlib.crc32(block, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
+    return header + segment * (size // len(block)) + end + trailer
 
 
 def _first_values(query: str) -> dict[str, str]:
