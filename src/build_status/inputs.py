@@ -200,6 +200,14 @@ INPUTS: tuple[Input, ...] = (
         metavar="DURATION",
     ),
     Input(
+        "check-keys",
+        "With check: keys that must have a build status, as patterns where * matches any characters and ? one "
+        "([ ] are plain characters, as in matrix keys; the step's own key never counts): one per line, or "
+        "comma-separated on one line, where a comma inside [ ] belongs to the key (CI/test[os=ubuntu,py=3.12]). "
+        "A pattern no key matches fails the check; check-wait waits for it.",
+        metavar="PATTERNS",
+    ),
+    Input(
         "ca-cert",
         "CA certificate(s) to trust in addition to the usual ones, as a file path or PEM text "
         "(for a Bitbucket behind a private CA).",
