@@ -1,20 +1,34 @@
 """``check: true``: read back every build status of the commits, tally them as Bitbucket does, and gate on them.
 
-This is the gate of a fan-in job: it is red when any key is FAILED (as Bitbucket makes the commit red),
-pending while some key is INPROGRESS, green otherwise.  With ``check-wait`` it reads again until nothing
-is running any more.
+This is the gate of a fan-in job.  Its result is the first of these that applies:
+
+- red: some key is FAILED (as Bitbucket makes the commit red);
+- missing: a commit has no status at all, or a ``check-keys`` pattern matches no key;
+- pending: some key is still INPROGRESS;
+- green: none of those.
+
+Only green passes.  A fan-in job runs after the jobs it needs, so a key still INPROGRESS then is stuck or
+reported by something else: it fails the gate too.  With ``check-wait`` it reads again while the result
+is missing or pending, until it is not or the wait runs out (a key turning FAILED ends the wait at once).
 
 - The commit-only GET lists at most the 100 newest statuses, while ``commits/stats`` counts them all: when
   the counts are larger, the decision uses them and the log says that some are not listed.
 - The repository-scoped GET by key (Bitbucket 7.14+) gives what the list leaves out or flattens: the exact
   state (CANCELLED/UNKNOWN on 8.0+), test results, duration and build number.  An older server lacks it;
   then the list's data is used, without failing.
-- The step's own key is left out: a fan-in job that reports its own status must not wait for itself.
+- The step's own key is left out: a fan-in job that reports its own status must not wait for itself,
+  and its own status does not satisfy a ``check-keys`` pattern.
+- ``check-keys`` patterns: ``*`` matches any characters (``/`` included), ``?`` one; everything else is
+  itself, ``[`` and ``]`` included, since the default key of a matrix job holds them.  When a commit has
+  more statuses than Bitbucket lists, a pattern without wildcards is asked for by key (7.14+) before it
+  counts as missing.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
@@ -30,7 +44,11 @@ from .settings import BitbucketSettings, CheckSettings, Settings
 from .states import BADGE, CANCELLED, FAILED, INPROGRESS, STATES, SUCCESSFUL, UNKNOWN
 from .workflow import Console, markdown_cell, markdown_link
 
-GREEN, RED, PENDING = "green", "red", "pending"
+GREEN, RED, PENDING, MISSING = "green", "red", "pending", "missing"
+#: The results a wait goes on for.
+WAITING = (MISSING, PENDING)
+#: How the tables show a check-keys pattern that no key matches.
+MISSING_ROW = ("MISSING", "⚠️", "no key matches this check-keys pattern")
 TITLE = "Bitbucket build statuses"
 
 #: Bitbucket's stats words, the state each counts and how the log says it, in Bitbucket's order.
@@ -42,7 +60,7 @@ WORDS = (
     ("unknown", UNKNOWN, "unknown"),
 )
 WORD_OF = {state: word for word, state, _ in WORDS}
-RESULT_BADGE = {GREEN: "✅", RED: "❌", PENDING: "🔵"}
+RESULT_BADGE = {GREEN: "✅", RED: "❌", PENDING: "🔵", MISSING: MISSING_ROW[1]}
 #: Failures first, then running builds, then the rest (Bitbucket's orderBy=STATUS).
 ORDER = {FAILED: 0, INPROGRESS: 1, SUCCESSFUL: 2, CANCELLED: 3, UNKNOWN: 4}
 #: An annotation names at most this many keys ("… and N more").
@@ -105,6 +123,15 @@ class Reading(NamedTuple):
     tally: dict[str, int]
     #: How many statuses Bitbucket counts but does not list (it lists the 100 newest).
     unlisted: int = 0
+    #: The check-keys patterns that no key matches.
+    missing: tuple[str, ...] = ()
+    #: Keys named by check-keys that the list leaves out, found by asking for them by key.
+    found: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """No status at all but (maybe) the step's own."""
+        return not self.statuses and not self.unlisted
 
 
 class Verdict(NamedTuple):
@@ -118,10 +145,21 @@ class Verdict(NamedTuple):
     #: FAILED / INPROGRESS statuses the server counts beyond those listed.
     unlisted_failed: int = 0
     unlisted_running: int = 0
+    #: ``(sha, pattern)`` of every check-keys pattern that no key matches on a commit with statuses.
+    missing: tuple[tuple[str, str], ...] = ()
+    #: The commits without any status (but the step's own).
+    empty: tuple[str, ...] = ()
+    #: The commits where an unmatched pattern may be among the statuses Bitbucket does not list.
+    crowded: tuple[str, ...] = ()
 
     @property
     def failed_keys(self) -> list[str]:
         return _unique(status.key for _, status in self.failed)
+
+    @property
+    def missing_keys(self) -> list[str]:
+        """The unmatched patterns, once each (a commit without statuses matches none of them)."""
+        return _unique(pattern for _, pattern in self.missing)
 
     @property
     def running_keys(self) -> list[str]:
@@ -135,6 +173,23 @@ def count(states: Iterable[str]) -> dict[str, int]:
     for state in states:
         tally[WORD_OF.get(state, "unknown")] += 1
     return tally
+
+
+@functools.lru_cache(maxsize=256)
+def key_pattern(pattern: str) -> re.Pattern[str]:
+    """A check-keys pattern as a regular expression: ``*`` any characters, ``?`` one, the rest itself."""
+    return re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern), re.S)
+
+
+def is_literal(pattern: str) -> bool:
+    """A pattern without wildcards: it names one key."""
+    return "*" not in pattern and "?" not in pattern
+
+
+def unmatched(statuses: Iterable[Status], patterns: Sequence[str]) -> tuple[str, ...]:
+    """The patterns that none of the keys matches (the whole key, case-sensitive)."""
+    keys = [status.key for status in statuses]
+    return tuple(p for p in patterns if not any(key_pattern(p).fullmatch(key) for key in keys))
 
 
 def combine(statuses: Sequence[Status], own: Status | None, stats: dict[str, int]) -> tuple[dict[str, int], int]:
@@ -156,14 +211,22 @@ def combine(statuses: Sequence[Status], own: Status | None, stats: dict[str, int
 
 
 def decide(readings: Sequence[Reading]) -> Verdict:
-    """red: any key FAILED; pending: none FAILED but some INPROGRESS; green otherwise."""
+    """red: any key FAILED; else missing: a commit without statuses, or a pattern that no key matches; else
+    pending: some key INPROGRESS; else green."""
     tally = dict.fromkeys(WORD_OF.values(), 0)
     for reading in readings:
         for word, value in reading.tally.items():
             tally[word] += value
     failed = tuple((r.sha, s) for r in readings for s in r.statuses if s.state == FAILED)
     running = tuple((r.sha, s) for r in readings for s in r.statuses if s.state == INPROGRESS)
-    result = RED if tally["failed"] else PENDING if tally["inProgress"] else GREEN
+    empty = tuple(r.sha for r in readings if r.empty)
+    missing = tuple((r.sha, p) for r in readings if not r.empty for p in r.missing)
+    if tally["failed"]:
+        result = RED
+    elif empty or missing:
+        result = MISSING
+    else:
+        result = PENDING if tally["inProgress"] else GREEN
     return Verdict(
         result,
         tally,
@@ -171,6 +234,9 @@ def decide(readings: Sequence[Reading]) -> Verdict:
         running,
         unlisted_failed=max(0, tally["failed"] - len(failed)),
         unlisted_running=max(0, tally["inProgress"] - len(running)),
+        missing=missing,
+        empty=empty,
+        crowded=tuple(r.sha for r in readings if r.unlisted and r.missing),
     )
 
 
@@ -184,11 +250,15 @@ def sort_statuses(statuses: Iterable[Status]) -> tuple[Status, ...]:
 
 
 def table(reading: Reading) -> list[str]:
-    """The log's table of one commit: state, key, name, details (where any), URL; then its tally."""
+    """The log's table of one commit: state, key, name, details (where any), URL, and a MISSING row for each
+    check-keys pattern that no key matches; then its tally."""
     lines = [f"Build statuses of {reading.sha}:"]
     if not reading.statuses:
         lines.append("  (none)")
     rows = [(s.state, _cell(s.key), _cell(s.name), _cell(s.details()), _cell(s.url)) for s in reading.statuses]
+    # An unmatched pattern goes after the failures, as its result comes after red.
+    failures = sum(status.state == FAILED for status in reading.statuses)
+    rows[failures:failures] = [(MISSING_ROW[0], _cell(p), "", MISSING_ROW[2], "") for p in reading.missing]
     widths = [max(len(row[0]) for row in rows)] if rows else []
     widths += [min(cap, max((len(row[i]) for row in rows), default=0)) for i, cap in enumerate(WIDTHS, 1)]
     for row in rows:
@@ -197,9 +267,10 @@ def table(reading: Reading) -> list[str]:
     lines.append("  " + tally_text(reading.tally))
     if reading.unlisted:
         shown = len(reading.statuses) + (reading.own is not None)
+        asked = f"; {_shorten(reading.found)} asked for by key" if reading.found else ""
         lines.append(
-            f"  Bitbucket counts {shown + reading.unlisted} statuses but lists only the {shown} newest: the "
-            f"tally takes its counts ({reading.unlisted} not shown above)."
+            f"  Bitbucket counts {shown + reading.unlisted} statuses but lists only the {shown - len(reading.found)} "
+            f"newest: the tally takes its counts ({reading.unlisted} not shown above{asked})."
         )
     if reading.own is not None:
         lines.append(
@@ -254,16 +325,20 @@ def summary(readings: Sequence[Reading], verdict: Verdict, note: str = "") -> st
         lines += ["", markdown_cell(note)]
     for reading in readings:
         lines += ["", f"**Commit `{reading.sha[:12]}`** · {tally_text(reading.tally)}", ""]
-        if reading.statuses:
-            lines += ["| State | Key | Name | Details |", "| --- | --- | --- | --- |"]
-            for status in reading.statuses:
-                name = markdown_link(markdown_cell(status.name or status.key), status.url)
-                lines.append(
-                    f"| {BADGE.get(status.state, '')} {status.state} | `{markdown_cell(status.key)}` | {name} | "
-                    f"{markdown_cell(status.details())} |"
-                )
-        else:
-            lines.append("No build statuses.")
+        if not reading.statuses:
+            lines += ["No build statuses.", ""] if reading.missing else ["No build statuses."]
+        rows = []
+        for status in reading.statuses:
+            name = markdown_link(markdown_cell(status.name or status.key), status.url)
+            rows.append(
+                f"| {BADGE.get(status.state, '')} {status.state} | `{markdown_cell(status.key)}` | {name} | "
+                f"{markdown_cell(status.details())} |"
+            )
+        failures = sum(status.state == FAILED for status in reading.statuses)
+        state, badge, text = MISSING_ROW
+        rows[failures:failures] = [f"| {badge} {state} | `{markdown_cell(p)}` |  | {text} |" for p in reading.missing]
+        if rows:
+            lines += ["| State | Key | Name | Details |", "| --- | --- | --- | --- |", *rows]
         if reading.unlisted:
             lines += ["", f"{reading.unlisted} more counted by Bitbucket but not listed (it lists the 100 newest)."]
         if reading.own is not None:
@@ -285,10 +360,13 @@ class Reader:
     spend Bitbucket's per-user rate limit on answers it already has.
     """
 
-    def __init__(self, client: Bitbucket, settings: BitbucketSettings, console: Console) -> None:
+    def __init__(
+        self, client: Bitbucket, settings: BitbucketSettings, console: Console, patterns: Sequence[str] = ()
+    ) -> None:
         self.client = client
         self.settings = settings
         self.console = console
+        self.patterns = tuple(patterns)
         self.by_key = bool(settings.project and settings.repo) and settings.api != COMMITS
         self.known: dict[tuple[str, str], tuple[str, Status]] = {}
         self.outside: set[str] = set()
@@ -300,7 +378,16 @@ class Reader:
         own = next((Status.from_rest(value) for value in values if value.get("key") == own_key), None)
         others = [self._exact(sha, value) for value in values if value.get("key") != own_key]
         tally, unlisted = combine(others, own, stats)
-        return Reading(sha, sort_statuses(others), own, tally, unlisted)
+        missing = unmatched(others, self.patterns)
+        found: list[Status] = []
+        if unlisted and missing:
+            # Bitbucket lists only the newest: a key named exactly may be among the others.
+            asked = [self._unlisted(sha, key) for key in missing if is_literal(key)]
+            found = [status for status in asked if status is not None]
+            others += found
+            tally, unlisted = combine(others, own, stats)
+            missing = unmatched(others, self.patterns)
+        return Reading(sha, sort_statuses(others), own, tally, unlisted, missing, tuple(status.key for status in found))
 
     def _exact(self, sha: str, listed: dict[str, Any]) -> Status:
         """The status of a listed key, as exactly as the server tells it."""
@@ -311,27 +398,39 @@ class Reader:
         known = self.known.get((sha, status.key))
         if known is not None and known[0] == fingerprint:
             return known[1]
+        asked, data = self._ask(sha, status.key)
+        if not asked:
+            return status
+        if data is not None:
+            status = Status.from_rest({**listed, **data})
+        self.known[(sha, status.key)] = (fingerprint, status)
+        return status
+
+    def _unlisted(self, sha: str, key: str) -> Status | None:
+        """The status of a key the list leaves out, when the server has it (and can be asked)."""
+        _, data = self._ask(sha, key)
+        return None if data is None else Status.from_rest({**data, "key": key})
+
+    def _ask(self, sha: str, key: str) -> tuple[bool, dict[str, Any] | None]:
+        """``(asked, answer)``: the repository-scoped GET by key, where there is one for this commit."""
+        if not self.by_key or sha in self.outside:
+            return False, None
         bb = self.settings
         try:
-            data = self.client.build(sha, bb.project, bb.repo, status.key)
+            return True, self.client.build(sha, bb.project, bb.repo, key)
         except NoEndpoint:
             self.by_key = False
             self.console.debug(
                 "Bitbucket has no GET …/builds?key= (older than 7.14): the statuses are shown as the "
                 "commit-only list gives them."
             )
-            return status
         except NotInRepository as exc:
             self.outside.add(sha)
             self.console.info(
                 f"Commit {sha[:12]} is not in {bb.project}/{bb.repo} ({exc.message}); its statuses are shown as "
                 "the commit-only list gives them."
             )
-            return status
-        if data is not None:
-            status = Status.from_rest({**listed, **data})
-        self.known[(sha, status.key)] = (fingerprint, status)
-        return status
+        return False, None
 
 
 def read_round(reader: Reader, commits: Sequence[str], deadline: http.Deadline) -> list[Reading]:
@@ -362,7 +461,7 @@ def run(
     if settings.dry_run:
         dry_run(bb, check, console, client)
         return EXIT_OK
-    reader = Reader(client, bb, console)
+    reader = Reader(client, bb, console, check.keys)
     try:
         readings, note = watch(reader, bb.commits, check, console, deadline)
     except RemoteError as exc:
@@ -373,14 +472,15 @@ def run(
 def watch(
     reader: Reader, commits: Sequence[str], check: CheckSettings, console: Console, deadline: http.Deadline
 ) -> tuple[list[Reading], str]:
-    """Read, and with check-wait read again every interval while some key is INPROGRESS and none FAILED.
+    """Read, and with check-wait read again every interval while the result is missing or pending (some key
+    INPROGRESS or missing, none FAILED).
 
     Returns the last reading and a note on the wait ("" without one).  The wait has its own clock: each
     pause is cut to what is left of it, so the last reading comes at its end, not an interval later.
     """
     readings = read_round(reader, commits, deadline)
     verdict = decide(readings)
-    if verdict.result != PENDING or check.wait <= 0:
+    if verdict.result not in WAITING or check.wait <= 0:
         return readings, ""
     started = time.monotonic()
     wait = http.Deadline(check.wait)
@@ -390,12 +490,11 @@ def watch(
             console.info(line)
     console.endgroup()
     console.info(
-        f"Waiting up to {format_seconds(check.wait)} for {len(verdict.running_keys) + verdict.unlisted_running} "
-        f"build(s) in progress ({_shorten(verdict.running_keys) or 'not listed'}); reading again every "
+        f"Waiting up to {format_seconds(check.wait)} for {waiting_for(verdict)}; reading again every "
         f"{format_seconds(check.interval)}."
     )
     rounds = 1
-    while verdict.result == PENDING and not wait.expired():
+    while verdict.result in WAITING and not wait.expired():
         time.sleep(min(check.interval, wait.remaining()))
         later = read_round(reader, commits, deadline)
         rounds += 1
@@ -403,13 +502,33 @@ def watch(
             console.info(line)
         readings, verdict = later, decide(later)
     waited = format_seconds(time.monotonic() - started)
-    if verdict.result == PENDING:
-        return readings, f"Still in progress after waiting {waited} (check-wait, {rounds} readings)."
+    if verdict.result in WAITING:
+        still = " and ".join(
+            word
+            for word, left in (("missing", verdict.result == MISSING), ("in progress", verdict.tally["inProgress"]))
+            if left
+        )
+        return readings, f"Still {still} after waiting {waited} (check-wait, {rounds} readings)."
     return readings, f"Waited {waited} ({rounds} readings)."
 
 
+def waiting_for(verdict: Verdict) -> str:
+    """``1 check-keys pattern(s) to be matched (CI/lint) and 1 build(s) in progress (CI/test)``: what a wait
+    is for."""
+    parts = []
+    if verdict.empty:
+        parts.append(f"a first build status on {len(verdict.empty)} commit(s)")
+    if verdict.missing:
+        keys = verdict.missing_keys
+        parts.append(f"{len(keys)} check-keys pattern(s) to be matched ({_shorten(keys)})")
+    running = len(verdict.running_keys) + verdict.unlisted_running
+    if running:
+        parts.append(f"{running} build(s) in progress ({_shorten(verdict.running_keys) or 'not listed'})")
+    return " and ".join(parts)
+
+
 def report(bb: BitbucketSettings, check: CheckSettings, console: Console, readings: list[Reading], note: str) -> int:
-    """The tables, warnings, outputs, summary and the one annotation of the decision; the exit code."""
+    """The tables, outputs, summary and the annotations of the decision; the exit code."""
     verdict = decide(readings)
     if note:
         console.info(note)
@@ -418,43 +537,67 @@ def report(bb: BitbucketSettings, check: CheckSettings, console: Console, readin
             console.info(line)
     if len(readings) > 1:
         console.info(f"All {len(readings)} commits: {tally_text(verdict.tally)}")
-    for reading in readings:
-        if not reading.statuses and not reading.unlisted:
-            own = " other than this step's own" if reading.own is not None else ""
-            console.warning(
-                f"Commit {reading.sha} has no build statuses{own}: nothing to check. Is it the commit the other "
-                "jobs report on, and have they reported yet?",
-                title=TITLE,
-            )
     console.set_output("check-result", verdict.result)
     console.set_output("check-tally", json.dumps(verdict.tally))
     console.set_output("failed-keys", "\n".join(verdict.failed_keys))
+    console.set_output("missing-keys", "\n".join(verdict.missing_keys))
     console.set_output("commits", ",".join(bb.commits))
     console.summary(summary(readings, verdict, note))
-    return decision(verdict, check, console, several=len(readings) > 1)
+    own = {reading.sha for reading in readings if reading.own is not None}
+    return decision(verdict, check, console, several=len(readings) > 1, own=own)
 
 
-def decision(verdict: Verdict, check: CheckSettings, console: Console, *, several: bool) -> int:
-    """Say the result: one ``::error::`` for red, or for pending at the end of a wait; the exit code."""
+def decision(
+    verdict: Verdict, check: CheckSettings, console: Console, *, several: bool, own: set[str] | None = None
+) -> int:
+    """Say the result, one ``::error::`` per problem; the exit code: 0 for green only.
+
+    Red says only what FAILED: with check-wait a failure ends the wait at once, so what is still missing or
+    running then may yet come.  Missing and pending say every problem left: each fails the gate.
+    """
+    if verdict.result == GREEN:
+        matched = ", every check-keys pattern matched" if check.keys else ""
+        console.info(f"Green: nothing FAILED or INPROGRESS{matched} ({tally_text(verdict.tally)}).")
+        return EXIT_OK
     if verdict.result == RED:
         failed = _listing(named(verdict.failed, several), verdict.unlisted_failed)
         console.error(f"{verdict.tally['failed']} build(s) FAILED: {failed}.", title=TITLE)
         return EXIT_REMOTE
-    if verdict.result == PENDING:
-        running = _listing(named(verdict.running, several), verdict.unlisted_running)
-        if check.wait > 0:
-            console.error(
-                f"Still INPROGRESS when check-wait ({format_seconds(check.wait)}) ran out: {running}.", title=TITLE
-            )
-            return EXIT_REMOTE
-        console.notice(
-            f"Pending: {verdict.tally['inProgress']} build(s) still INPROGRESS ({running}); nothing FAILED so far. "
-            "Not a failure: set check-wait to wait for them.",
+    waited = f" when check-wait ({format_seconds(check.wait)}) ran out" if check.wait > 0 else ""
+    later = "" if check.wait > 0 else ", or set check-wait to wait for them"
+    for sha in verdict.empty:
+        others = " other than this step's own" if sha in (own or ()) else ""
+        console.error(
+            f"Commit {sha} has no build statuses{others}{waited}: nothing to check. Check that it is the commit "
+            f"the other jobs report on and that the gate's job needs them (needs:){later}.",
             title=TITLE,
         )
-        return EXIT_OK
-    console.info(f"Green: nothing FAILED ({tally_text(verdict.tally)}).")
-    return EXIT_OK
+    if verdict.missing:
+        patterns = [f"{p} on {sha[:12]}" if several else p for sha, p in verdict.missing]
+        crowded = ""
+        if verdict.crowded:
+            crowded = (
+                f" Bitbucket lists only the 100 newest statuses of {', '.join(sha[:12] for sha in verdict.crowded)}: "
+                "a key named exactly (no * or ?) is asked for by key when bitbucket-project and bitbucket-repo are "
+                "set."
+            )
+        console.error(
+            f"No build status matches check-keys {_shorten(patterns)}{waited}. Check that the jobs with these keys "
+            f"ran and reported (the table shows the keys there are){later}.{crowded}",
+            title=TITLE,
+        )
+    if verdict.tally["inProgress"]:
+        running = _listing(named(verdict.running, several), verdict.unlisted_running)
+        if check.wait > 0:
+            console.error(f"Still INPROGRESS{waited}: {running}.", title=TITLE)
+        else:
+            console.error(
+                f"{verdict.tally['inProgress']} build(s) still INPROGRESS: {running}. A fan-in job runs after the "
+                "jobs it needs, so a build still running now is stuck or reported by something else: find out why "
+                "it did not end, or set check-wait to wait for it.",
+                title=TITLE,
+            )
+    return EXIT_REMOTE
 
 
 def _listing(names: str, unlisted: int) -> str:
@@ -490,10 +633,14 @@ def dry_run(bb: BitbucketSettings, check: CheckSettings, console: Console, clien
                 f"dry-run: then GET {client.builds_url(bb.project, bb.repo, sha)}?key=<key> for each key listed "
                 "(Bitbucket 7.14+; an older server's list is used as it is)."
             )
+    if check.keys:
+        console.info(
+            f"dry-run: each of {len(check.keys)} check-keys pattern(s) must match a key: {', '.join(check.keys)}."
+        )
     if check.wait > 0:
         console.info(
-            f"dry-run: while any is INPROGRESS (and none FAILED), read again every {format_seconds(check.interval)} "
-            f"for up to {format_seconds(check.wait)}."
+            f"dry-run: while any is INPROGRESS or missing (and none FAILED), read again every "
+            f"{format_seconds(check.interval)} for up to {format_seconds(check.wait)}."
         )
     console.info(f"dry-run: nothing was sent; this step's own key {bb.key} would be left out.")
     console.set_output("commits", ",".join(bb.commits))

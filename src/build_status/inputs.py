@@ -182,14 +182,15 @@ INPUTS: tuple[Input, ...] = (
     Input(
         "check",
         "Read back every build status of the commit(s) instead of posting one, show the tally as Bitbucket "
-        "does and fail when any is FAILED: the gate of a fan-in job. The step's own key is left out.",
+        "does and fail unless the gate is green: nothing FAILED, nothing still INPROGRESS, at least one status "
+        "on each commit and every check-keys pattern matched. The step's own key is left out.",
         default="false",
         metavar="BOOL",
     ),
     Input(
         "check-wait",
-        "With check: wait until no build is INPROGRESS any more: false, true (up to 30 minutes) or how long "
-        "(e.g. 20m). Builds still running at the deadline fail the check.",
+        "With check: wait until no build is INPROGRESS and no key is missing any more: false, true (up to 30 "
+        "minutes) or how long (e.g. 20m). Builds still running or missing at the deadline fail the check.",
         default="false",
         metavar="DURATION",
     ),
@@ -198,6 +199,14 @@ INPUTS: tuple[Input, ...] = (
         "With check-wait: how often to read the statuses again: seconds, or a number with ms, s or m.",
         default="10s",
         metavar="DURATION",
+    ),
+    Input(
+        "check-keys",
+        "With check: keys that must have a build status, as patterns where * matches any characters and ? one "
+        "([ ] are plain characters, as in matrix keys; the step's own key never counts): one per line, or "
+        "comma-separated on one line, where a comma inside [ ] belongs to the key (CI/test[os=ubuntu,py=3.12]). "
+        "A pattern no key matches fails the check; check-wait waits for it.",
+        metavar="PATTERNS",
     ),
     Input(
         "ca-cert",
@@ -220,7 +229,8 @@ INPUTS: tuple[Input, ...] = (
     ),
     Input(
         "fail-on-error",
-        "Fail the step when a server cannot be reached or refuses the status; false turns that into a warning.",
+        "Fail the step when a server cannot be reached or refuses the status; false turns that into a warning. "
+        "With check it covers only reading the statuses: a gate that is not green fails regardless.",
         default="true",
         metavar="BOOL",
     ),
@@ -354,13 +364,18 @@ OUTPUTS: tuple[Output, ...] = (
     Output("tests-passed", "Tests that passed in the test-results files (empty without test-results)."),
     Output("tests-failed", "Tests that failed or errored in the test-results files."),
     Output("tests-skipped", "Tests that were skipped in the test-results files."),
-    Output("check-result", "With check: green (nothing FAILED), red (some key FAILED) or pending (INPROGRESS left)."),
+    Output(
+        "check-result",
+        "With check: red (some key FAILED), else missing (a check-keys pattern that no key matches, or a commit "
+        "without statuses), else pending (some key still INPROGRESS), else green. Only green passes.",
+    ),
     Output(
         "check-tally",
         "With check: the count of each state as JSON, in Bitbucket's words "
         '(e.g. {"successful": 3, "failed": 1, "inProgress": 0, "cancelled": 0, "unknown": 0}).',
     ),
     Output("failed-keys", "With check: the keys whose state is FAILED, one per line (matrix keys hold commas)."),
+    Output("missing-keys", "With check: the check-keys patterns that no key matches, one per line."),
     Output("coveralls-url", "The Coveralls build page, once the parallel build is closed."),
     Output("coveralls-jobs", "How many jobs the closed Coveralls build has (when Coveralls says)."),
     Output("webappio-job-id", "The id of the webapp.io run relayed."),

@@ -117,6 +117,8 @@ class CheckSettings(NamedTuple):
     wait: float
     #: How often to read again while waiting, in seconds.
     interval: float
+    #: ``check-keys``: patterns (``*`` any characters, ``?`` one) of keys that must have a status.
+    keys: tuple[str, ...] = ()
 
 
 class Settings(NamedTuple):
@@ -331,6 +333,12 @@ def parse_settings(raw: dict[str, str], context: Context) -> Settings:
         if not (check or relaying):
             doing = "no Bitbucket status is posted in this step"
         raise InputError("test-results", f"has nothing to go with: {doing}. Give it to the step that posts the status.")
+    if check and bitbucket and bitbucket.key in check.keys:
+        raise InputError(
+            "check-keys",
+            f"'{_show(bitbucket.key)}' is this step's own key, which the check leaves out (a gate does not wait "
+            "for itself), so it can never be matched; name the other jobs' keys.",
+        )
     webappio = parse_webappio(raw, context, trigger, bitbucket) if relaying else None
     coveralls = parse_coveralls(raw) if closing else None
     return Settings(
@@ -347,7 +355,8 @@ def parse_settings(raw: dict[str, str], context: Context) -> Settings:
 
 
 def parse_check(raw: dict[str, str]) -> CheckSettings | None:
-    """``check``, ``check-wait`` and ``check-interval``; None when the step posts rather than checks."""
+    """``check``, ``check-wait``, ``check-interval`` and ``check-keys``; None when the step posts rather than
+    checks."""
     checking = parse_bool("check", raw["check"])
     wait_text = raw["check-wait"].strip()
     word = wait_text.lower()
@@ -358,11 +367,56 @@ def parse_check(raw: dict[str, str]) -> CheckSettings | None:
     else:
         wait = parse_seconds("check-wait", wait_text, minimum=1, maximum=MAX_TIMEOUT)
     interval = parse_seconds("check-interval", raw["check-interval"], minimum=0.1, maximum=600)
+    keys = parse_key_patterns(raw["check-keys"])
     if not checking:
         if wait:
             raise InputError("check-wait", "is only used with check: true (reading the statuses back).")
+        if keys:
+            raise InputError(
+                "check-keys", "is only used with check: true (the keys a gate requires); set check: true or drop it."
+            )
         return None
-    return CheckSettings(wait=wait, interval=interval)
+    return CheckSettings(wait=wait, interval=interval, keys=keys)
+
+
+def parse_key_patterns(value: str) -> tuple[str, ...]:
+    """``check-keys``: key patterns, one per line or comma-separated, duplicates dropped.
+
+    A comma inside ``[…]`` belongs to the pattern, as in the default key of a matrix job
+    ``CI/test[os=ubuntu,py=3.12]``; a key with a comma elsewhere can be matched with ``?`` in its place.
+    """
+    words = [word for line in re.split(r"\r\n|\r|\n", value) for word in _split_outside_brackets(line)]
+    patterns: list[str] = []
+    for word in words:
+        word = word.strip()
+        if not word:
+            continue
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in word):
+            shown = "".join(ch if 32 <= ord(ch) != 127 else f"\\x{ord(ch):02x}" for ch in word)
+            raise InputError("check-keys", f"'{_show(shown)}' is not a key pattern: it holds control characters.")
+        if len(word) > naming.KEY_LIMIT:
+            raise InputError(
+                "check-keys",
+                f"'{_show(word)}' is longer than {naming.KEY_LIMIT} characters, the longest key Bitbucket keeps.",
+            )
+        if word not in patterns:
+            patterns.append(word)
+    return tuple(patterns)
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """``a, b[x=1,y=2]`` → ``["a", " b[x=1,y=2]"]``: commas split, but not inside square brackets."""
+    words, depth, start = [], 0, 0
+    for position, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]" and depth:
+            depth -= 1
+        elif ch == "," and not depth:
+            words.append(text[start:position])
+            start = position + 1
+    words.append(text[start:])
+    return words
 
 
 def parse_bitbucket(

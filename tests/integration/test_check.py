@@ -149,9 +149,13 @@ def test_green_summary_and_outputs(sandbox, check):
         "check-result": "green",
         "check-tally": '{"successful": 2, "failed": 0, "inProgress": 0, "cancelled": 0, "unknown": 0}',
         "failed-keys": "",
+        "missing-keys": "",
         "commits": SHA,
     }
-    assert "Green: nothing FAILED (2 successful, 0 failed, 0 in progress, 0 cancelled, 0 unknown)." in result.stdout
+    assert (
+        "Green: nothing FAILED or INPROGRESS (2 successful, 0 failed, 0 in progress, 0 cancelled, 0 unknown)."
+        in result.stdout
+    )
     summary = result.summary
     assert summary.startswith("### Bitbucket build statuses\n")
     assert "✅ **green** · 2 successful, 0 failed, 0 in progress, 0 cancelled, 0 unknown" in summary
@@ -162,15 +166,23 @@ def test_green_summary_and_outputs(sandbox, check):
     )
 
 
-def test_pending_without_wait_is_not_a_failure(sandbox, check):
+def test_pending_without_wait_fails_naming_the_keys(sandbox, check):
+    """A fan-in job runs after the jobs it needs: a key still INPROGRESS then is stuck or someone else's."""
     post_legacy(sandbox, "CI/build", "SUCCESSFUL")
     post_legacy(sandbox, "CI/test", "INPROGRESS")
+    post_legacy(sandbox, "CI/e2e", "INPROGRESS")
     result = check()
-    assert result.returncode == 0
+    assert result.returncode == 1
     assert result.outputs["check-result"] == "pending"
-    assert tally(result)["inProgress"] == 1
-    assert result.error_lines == [] and "::warning" not in result.stdout
-    assert "Pending: 1 build(s) still INPROGRESS (CI/test (CI › test) https://ci.example.com/CI/test)" in result.stdout
+    assert tally(result)["inProgress"] == 2
+    (error,) = result.error_lines
+    assert error.startswith(
+        "::error title=Bitbucket build statuses::2 build(s) still INPROGRESS: CI/e2e (CI › e2e) "
+        "https://ci.example.com/CI/e2e, CI/test (CI › test) https://ci.example.com/CI/test. A fan-in job runs "
+        "after the jobs it needs, so a build still running now is stuck or reported by something else"
+    )
+    assert error.endswith("or set check-wait to wait for it.")
+    assert "::warning" not in result.stdout and "::notice" not in result.stdout
     assert len(list_gets(sandbox)) == 1  # read once: no waiting
     assert "🔵 **pending**" in result.summary
 
@@ -197,20 +209,37 @@ def test_an_explicit_key_is_the_one_left_out(sandbox, check):
     assert "Left out: this step's own key gate (FAILED)" in result.stdout
 
 
-def test_a_commit_without_statuses_is_a_warning_not_a_failure(sandbox, check):
+def test_a_commit_without_statuses_is_missing(sandbox, check):
     result = check()
-    assert result.returncode == 0
-    assert result.outputs["check-result"] == "green"
-    warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
-    assert len(warnings) == 1 and f"Commit {SHA} has no build statuses: nothing to check." in warnings[0]
-    assert "No build statuses." in result.summary
+    assert result.returncode == 1
+    assert result.outputs["check-result"] == "missing"
+    assert result.outputs["missing-keys"] == ""  # no pattern was given
+    (error,) = result.error_lines
+    assert error == (
+        f"::error title=Bitbucket build statuses::Commit {SHA} has no build statuses: nothing to check. Check that "
+        "it is the commit the other jobs report on and that the gate's job needs them (needs:), or set check-wait "
+        "to wait for them."
+    )
+    assert "::warning" not in result.stdout
+    assert "⚠️ **missing**" in result.summary and "No build statuses." in result.summary
 
 
-def test_a_commit_with_only_the_own_key_is_a_warning(sandbox, check):
-    post_legacy(sandbox, "CI/gate", "INPROGRESS")
+def test_a_commit_with_only_the_own_key_is_missing(sandbox, check):
+    post_legacy(sandbox, "CI/gate", "SUCCESSFUL")
     result = check()
-    assert result.returncode == 0
-    assert f"Commit {SHA} has no build statuses other than this step's own" in result.stdout
+    assert result.returncode == 1
+    assert result.outputs["check-result"] == "missing"
+    (error,) = result.error_lines
+    assert f"Commit {SHA} has no build statuses other than this step's own: nothing to check." in error
+
+
+def test_only_the_commit_without_statuses_is_named(sandbox, check):
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL", sha=SHA2)
+    result = check({"commit": f"{SHA},{SHA2}"})
+    assert result.returncode == 1
+    assert result.outputs["check-result"] == "missing"
+    (error,) = result.error_lines
+    assert f"Commit {SHA} has no build statuses" in error and SHA2 not in error
 
 
 def test_several_commits(sandbox, check):
@@ -238,6 +267,164 @@ def test_many_failures_are_named_shortly(sandbox, check):
     (error,) = result.error_lines
     assert error.count(" (CI › test-") == 10 and error.endswith("… and 4 more.")
     assert len(result.outputs["failed-keys"].split("\n")) == 14
+
+
+# -- check-keys ----------------------------------------------------------------------------------------
+MATRIX = ("CI/test[os=ubuntu,py=3.12]", "CI/test[os=windows,py=3.12]")
+
+
+def test_check_keys_all_matched_with_globs_and_matrix_keys(sandbox, check):
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL")
+    for key in MATRIX:
+        post_legacy(sandbox, key, "SUCCESSFUL")
+    result = check({"check-keys": "CI/build, CI/test[os=ubuntu,py=3.12], CI/test[*]"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.outputs["check-result"] == "green"
+    assert result.outputs["missing-keys"] == ""
+    assert "Green: nothing FAILED or INPROGRESS, every check-keys pattern matched (3 successful," in result.stdout
+    assert "MISSING" not in result.stdout and "MISSING" not in result.summary
+
+
+def test_an_unmatched_pattern_fails_the_gate_as_missing(sandbox, check):
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL")
+    post_legacy(sandbox, MATRIX[0], "SUCCESSFUL")
+    post_legacy(sandbox, "CI/gate", "SUCCESSFUL")  # the own key satisfies no pattern, CI/g* included
+    result = check({"check-keys": "CI/build\nCI/test[*windows*]\nCI/lint\nCI/g*\n"})
+    assert result.returncode == 1
+    assert result.outputs["check-result"] == "missing"
+    assert result.outputs["missing-keys"] == "CI/test[*windows*]\nCI/lint\nCI/g*"
+    assert tally(result) == {"successful": 2, "failed": 0, "inProgress": 0, "cancelled": 0, "unknown": 0}
+    (error,) = result.error_lines
+    assert error == (
+        "::error title=Bitbucket build statuses::No build status matches check-keys CI/test[*windows*], CI/lint, "
+        "CI/g*. Check that the jobs with these keys ran and reported (the table shows the keys there are), or set "
+        "check-wait to wait for them."
+    )
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("  MISSING")]
+    assert [row[1] for row in rows] == ["CI/test[*windows*]", "CI/lint", "CI/g*"]
+    assert "| ⚠️ MISSING | `CI/lint` |  | no key matches this check-keys pattern |" in result.summary
+    assert "⚠️ **missing**" in result.summary
+
+
+def test_red_beats_missing(sandbox, check):
+    post_legacy(sandbox, "CI/build", "FAILED")
+    result = check({"check-keys": "CI/build, CI/lint"})
+    assert result.returncode == 1
+    assert result.outputs["check-result"] == "red"
+    assert result.outputs["failed-keys"] == "CI/build"
+    assert result.outputs["missing-keys"] == "CI/lint"  # still said, in the output and the table
+    (error,) = result.error_lines
+    assert "1 build(s) FAILED: CI/build (CI › build)" in error
+    assert any(line.split()[:2] == ["MISSING", "CI/lint"] for line in result.stdout.splitlines())
+
+
+def test_missing_beats_pending_and_both_are_said(sandbox, check):
+    post_legacy(sandbox, "CI/build", "INPROGRESS")
+    result = check({"check-keys": "CI/build, CI/lint"})
+    assert result.returncode == 1
+    assert result.outputs["check-result"] == "missing"
+    missing, running = result.error_lines
+    assert "No build status matches check-keys CI/lint." in missing
+    assert "1 build(s) still INPROGRESS: CI/build (CI › build)" in running
+
+
+def test_several_commits_each_need_the_keys(sandbox, check):
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL", sha=SHA)
+    post_legacy(sandbox, "CI/lint", "SUCCESSFUL", sha=SHA)
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL", sha=SHA2)
+    result = check({"commit": f"{SHA} {SHA2}", "check-keys": "CI/build, CI/lint"})
+    assert result.returncode == 1
+    assert result.outputs["missing-keys"] == "CI/lint"
+    (error,) = result.error_lines
+    assert f"No build status matches check-keys CI/lint on {SHA2[:12]}." in error
+
+
+def test_fail_on_error_false_does_not_pass_a_gate_that_is_not_green(sandbox, check):
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL")
+    result = check({"check-keys": "CI/lint", "fail-on-error": "false"})
+    assert result.returncode == 1
+    assert result.outputs["check-result"] == "missing"
+    assert len(result.error_lines) == 1
+
+
+def test_wait_for_a_missing_key(sandbox, check, between_rounds):
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL")
+    # The first round reads the list, then the counts; the lint job reports right after.
+    between_rounds(nth_get("/commits/stats/"), lambda: post_legacy(sandbox, "CI/lint", "SUCCESSFUL"))
+    result = check({"check-keys": "CI/build, CI/lint", "check-wait": "30s", "check-interval": "0.2s"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.outputs["check-result"] == "green"
+    assert result.outputs["missing-keys"] == ""
+    assert "Waiting up to 30s for 1 check-keys pattern(s) to be matched (CI/lint); reading again every 0.2s." in (
+        result.stdout
+    )
+    assert f"{SHA[:12]} CI/lint: new, SUCCESSFUL" in result.stdout
+    assert "(2 readings)" in result.stdout
+    assert len(list_gets(sandbox)) == 2
+
+
+def test_wait_for_the_first_status(sandbox, check, between_rounds):
+    between_rounds(nth_get("/commits/stats/"), lambda: post_legacy(sandbox, "CI/build", "SUCCESSFUL"))
+    result = check({"check-wait": "30s", "check-interval": "0.2s"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.outputs["check-result"] == "green"
+    assert "Waiting up to 30s for a first build status on 1 commit(s);" in result.stdout
+    assert len(list_gets(sandbox)) == 2
+
+
+def test_wait_runs_out_with_a_key_missing(sandbox, check):
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL")
+    result = check({"check-keys": "CI/build, CI/lint", "check-wait": "1s", "check-interval": "0.2s"})
+    assert result.returncode == 1
+    assert result.outputs["check-result"] == "missing"
+    assert result.outputs["missing-keys"] == "CI/lint"
+    (error,) = result.error_lines
+    assert "No build status matches check-keys CI/lint when check-wait (1s) ran out. Check that" in error
+    assert "set check-wait" not in error
+    assert len(list_gets(sandbox)) >= 2
+    assert "Still missing after waiting" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("inputs", "words"),
+    [
+        ({"check-keys": "CI/build, CI/\x1b[31mlint"}, "'CI/\\x1b[31mlint' is not a key pattern: it holds control"),
+        ({"check-keys": "CI/build\tCI/lint"}, "'CI/build\\x09CI/lint' is not a key pattern: it holds control"),
+        ({"check-keys": "k" * 300}, "is longer than 255 characters"),
+        ({"check-keys": "CI/build, CI/gate"}, "'CI/gate' is this step's own key"),
+        ({"check": "false", "state": "SUCCESSFUL", "check-keys": "CI/build"}, "is only used with check: true"),
+    ],
+)
+def test_bad_check_keys_send_nothing(sandbox, check, inputs, words):
+    result = check(inputs)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (error,) = result.error_lines
+    assert error.startswith("::error title=build-status%3A invalid input::Input 'check-keys': ")
+    assert "\x1b" not in error and "\t" not in error  # shown, not sent to the terminal
+    assert words in error and not error.endswith("..")
+    assert sandbox.requests() == []
+    assert "check-result" not in result.outputs
+
+
+def test_a_named_key_beyond_the_100_listed_is_asked_for_by_key(sandbox, check):
+    for number in range(3):  # the oldest: not listed any more
+        post_builds(sandbox, f"CI/old-{number}", "SUCCESSFUL")
+    for number in range(117):
+        post_legacy(sandbox, f"CI/job-{number:03d}", "SUCCESSFUL")
+    result = check({**REPO, "check-keys": "CI/old-1, CI/old-2*"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.outputs["check-result"] == "missing"
+    assert result.outputs["missing-keys"] == "CI/old-2*"  # a wildcard cannot be asked for
+    assert [r["query"]["key"] for r in gets(sandbox, "/projects/PRJ/")][100:] == ["CI/old-1"]
+    (error,) = result.error_lines
+    assert "No build status matches check-keys CI/old-2*." in error
+    assert f"Bitbucket lists only the 100 newest statuses of {SHA[:12]}: a key named exactly" in error
+    assert any(line.split()[:2] == ["SUCCESSFUL", "CI/old-1"] for line in result.stdout.splitlines())
+    assert (
+        "  Bitbucket counts 120 statuses but lists only the 100 newest: the tally takes its counts (19 not shown "
+        "above; CI/old-1 asked for by key)."
+    ) in result.stdout.splitlines()
+    assert tally(result)["successful"] == 120
 
 
 # -- more than 100 statuses ----------------------------------------------------------------------------
@@ -448,7 +635,7 @@ def test_a_failure_during_the_wait_is_reported(sandbox, check, between_rounds):
 
 # -- dry run and the command line ----------------------------------------------------------------------
 def test_dry_run_sends_nothing(sandbox, check):
-    result = check({**REPO, "dry-run": "true", "check-wait": "5m"})
+    result = check({**REPO, "dry-run": "true", "check-wait": "5m", "check-keys": "CI/build\nCI/test[*]"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert sandbox.requests() == []
     assert f"::group::dry-run: GET {sandbox.url}/rest/build-status/1.0/commits/{SHA}?start=0&limit=100" in result.stdout
@@ -458,6 +645,7 @@ def test_dry_run_sends_nothing(sandbox, check):
     )
     assert result.stdout.count("Authorization: Bearer ***") == 2
     assert "read again every 10s for up to 5m" in result.stdout
+    assert "dry-run: each of 2 check-keys pattern(s) must match a key: CI/build, CI/test[*]." in result.stdout
     assert "own key CI/gate would be left out" in result.stdout
     assert "check-result" not in result.outputs
 
@@ -492,6 +680,19 @@ def test_cli_check_outside_actions(sandbox):
     assert "  1 successful, 1 failed, 0 in progress, 0 cancelled, 0 unknown" in proc.stdout
     assert proc.stderr.splitlines() == ["error: 1 build(s) FAILED: CI/test (CI › test) https://ci.example.com/CI/test."]
     assert [r["method"] for r in sandbox.requests()] == ["GET", "GET"]
+
+
+def test_cli_check_keys(sandbox):
+    post_legacy(sandbox, "CI/build", "SUCCESSFUL")
+    base = ["check", "--bitbucket-url", sandbox.url, "--bitbucket-token", TOKEN, "--commit", SHA]
+    proc = run_cli([*base, "--check-keys", "CI/build,CI/lint"])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines() == [
+        "error: No build status matches check-keys CI/lint. Check that the jobs with these keys ran and reported "
+        "(the table shows the keys there are), or set check-wait to wait for them."
+    ]
+    proc = run_cli([*base, "--check-keys", "CI/*"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_cli_check_green_exits_0(sandbox):

@@ -9,7 +9,7 @@ import requests
 
 from build_status import check, http
 from build_status.bitbucket import Bitbucket, NoEndpoint, NotInRepository
-from build_status.check import GREEN, PENDING, RED, Reader, Reading, Status
+from build_status.check import GREEN, MISSING, PENDING, RED, Reader, Reading, Status
 from build_status.errors import RemoteError
 from build_status.settings import Auth, BitbucketSettings
 from build_status.workflow import Console
@@ -19,10 +19,10 @@ SHA2 = "89abcdef0123456789abcdef0123456789abcdef"
 ZERO = {"successful": 0, "failed": 0, "inProgress": 0, "cancelled": 0, "unknown": 0}
 
 
-def reading(*statuses, sha=SHA, own=None, stats=None):
+def reading(*statuses, sha=SHA, own=None, stats=None, patterns=()):
     statuses = check.sort_statuses(statuses)
     tally, unlisted = check.combine(statuses, own, stats or {})
-    return Reading(sha, statuses, own, tally, unlisted)
+    return Reading(sha, statuses, own, tally, unlisted, check.unmatched(statuses, patterns))
 
 
 def bb_settings(**changes):
@@ -88,12 +88,68 @@ def test_combine_ignores_nonsense_counts():
         (["SUCCESSFUL", "FAILED", "INPROGRESS"], RED),
         (["SUCCESSFUL", "INPROGRESS"], PENDING),
         (["SUCCESSFUL", "CANCELLED", "UNKNOWN"], GREEN),
-        ([], GREEN),
+        ([], MISSING),  # a commit without statuses: nothing reported on it
     ],
 )
 def test_decide(states, result):
     verdict = check.decide([reading(*(Status(f"k{n}", state) for n, state in enumerate(states)))])
     assert verdict.result == result
+
+
+@pytest.mark.parametrize(
+    ("states", "patterns", "result"),
+    [
+        (["FAILED", "INPROGRESS"], ["k0", "nope"], RED),  # red beats missing
+        (["SUCCESSFUL", "INPROGRESS"], ["k*", "nope"], MISSING),  # missing beats pending
+        (["SUCCESSFUL", "INPROGRESS"], ["k0", "k1"], PENDING),
+        (["SUCCESSFUL", "SUCCESSFUL"], ["k?", "k1"], GREEN),
+    ],
+)
+def test_decide_puts_red_before_missing_before_pending(states, patterns, result):
+    statuses = [Status(f"k{n}", state) for n, state in enumerate(states)]
+    verdict = check.decide([reading(*statuses, patterns=patterns)])
+    assert verdict.result == result
+    assert verdict.missing_keys == (["nope"] if "nope" in patterns else [])
+
+
+def test_decide_names_the_empty_commits_and_the_missing_patterns_per_commit():
+    first = reading(Status("CI/build", "SUCCESSFUL"), patterns=["CI/build", "CI/lint"])
+    second = reading(sha=SHA2, own=Status("CI/gate", "INPROGRESS"), patterns=["CI/build", "CI/lint"])
+    verdict = check.decide([first, second])
+    assert verdict.result == MISSING
+    assert verdict.empty == (SHA2,)
+    # The empty commit has its own problem; its patterns are not listed once more.
+    assert verdict.missing == ((SHA, "CI/lint"),)
+    assert verdict.missing_keys == ["CI/lint"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "key", "matches"),
+    [
+        ("CI/test", "CI/test", True),
+        ("CI/test", "CI/test2", False),  # the whole key
+        ("CI/test", "ci/test", False),  # case-sensitive
+        ("CI/*", "CI/test/unit", True),  # * crosses /
+        ("*", "anything at all", True),
+        ("CI/test-?", "CI/test-1", True),
+        ("CI/test-?", "CI/test-12", False),
+        ("CI/test[os=ubuntu,py=3.12]", "CI/test[os=ubuntu,py=3.12]", True),  # brackets are themselves
+        ("CI/test[os=ubuntu,py=3.12]", "CI/testo", False),  # not a character class
+        ("CI/test[*]", "CI/test[os=windows,py=3.9]", True),
+        ("CI/test[*]", "CI/test", False),
+        ("CI/test[*py=3.12]", "CI/test[os=macos,py=3.12]", True),
+        ("a.b+c(d)", "a.b+c(d)", True),  # other regular-expression characters are themselves too
+        ("a.b", "axb", False),
+    ],
+)
+def test_key_patterns(pattern, key, matches):
+    assert (check.unmatched([Status(key, "SUCCESSFUL")], [pattern]) == ()) is matches
+
+
+def test_unmatched_keeps_the_patterns_order():
+    statuses = [Status("CI/build", "SUCCESSFUL"), Status("CI/lint", "FAILED")]
+    assert check.unmatched(statuses, ["z", "CI/*", "a", "CI/lint"]) == ("z", "a")
+    assert check.unmatched([], ["*"]) == ("*",)
 
 
 def test_decide_sums_commits_and_names_keys_once():
@@ -133,6 +189,55 @@ def test_table_is_aligned_failures_first_with_details():
         "  1 successful, 1 failed, 0 in progress, 0 cancelled, 0 unknown",
         "  Left out: this step's own key CI/gate (INPROGRESS); a fan-in job does not wait for itself.",
     ]
+
+
+def test_table_shows_missing_patterns_after_the_failures():
+    lines = check.table(
+        reading(
+            Status("CI/build", "SUCCESSFUL", "Build", "https://ci/b"),
+            Status("CI/test", "FAILED", "Unit tests", "https://ci/t"),
+            patterns=["CI/build", "CI/lint", "CI/e2e[*]"],
+        )
+    )
+    states = [line.split()[0] for line in lines[1:5]]
+    assert states == ["FAILED", "MISSING", "MISSING", "SUCCESSFUL"]
+    assert lines[2].split()[1] == "CI/lint" and lines[3].split()[1] == "CI/e2e[*]"
+    assert lines[2].rstrip().endswith("no key matches this check-keys pattern")
+    assert lines[5] == "  1 successful, 1 failed, 0 in progress, 0 cancelled, 0 unknown"
+
+
+def test_table_of_a_commit_without_statuses_shows_its_missing_patterns():
+    lines = check.table(reading(patterns=["CI/build"]))
+    assert lines[1] == "  (none)"
+    assert lines[2].split()[:2] == ["MISSING", "CI/build"]
+
+
+def test_summary_shows_missing_patterns():
+    first = reading(Status("CI/build", "SUCCESSFUL"), patterns=["CI/lint|x"])
+    text = check.summary([first], check.decide([first]))
+    assert "⚠️ **missing** · 1 successful, 0 failed" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[2:] == [
+        "| ⚠️ MISSING | `CI/lint\\|x` |  | no key matches this check-keys pattern |",
+        "| ✅ SUCCESSFUL | `CI/build` | CI/build |  |",
+    ]
+    empty = reading(sha=SHA2, patterns=["CI/build"])
+    text = check.summary([empty], check.decide([empty]))
+    assert "No build statuses.\n\n| State | Key | Name | Details |" in text
+    assert "| ⚠️ MISSING | `CI/build` |  |" in text
+
+
+def test_waiting_for_says_what_the_wait_is_for():
+    verdict = check.decide(
+        [
+            reading(Status("CI/test", "INPROGRESS"), patterns=["CI/lint", "CI/e2e"]),
+            reading(sha=SHA2, patterns=["CI/lint"]),
+        ]
+    )
+    assert check.waiting_for(verdict) == (
+        "a first build status on 1 commit(s) and 2 check-keys pattern(s) to be matched (CI/lint, CI/e2e) and "
+        "1 build(s) in progress (CI/test)"
+    )
 
 
 def test_table_keeps_server_text_on_one_line_and_cuts_long_cells():
@@ -242,6 +347,38 @@ def test_reader_leaves_out_the_own_key_and_reads_each_key_by_key():
         ("a", "CANCELLED", (1, 0, 0)),
     ]
     assert result.tally == {**ZERO, "successful": 1, "cancelled": 1}
+
+
+def test_reader_does_not_count_the_own_key_for_a_pattern():
+    client = StubClient(listed(("CI/gate", "INPROGRESS"), ("CI/build", "SUCCESSFUL")))
+    reader = Reader(client, bb_settings(), Console({}), patterns=["CI/*", "CI/g*"])
+    assert reader.read(SHA).missing == ("CI/g*",)
+
+
+def test_reader_asks_for_a_named_key_that_bitbucket_does_not_list():
+    # 100 listed, 102 counted: a key named exactly may be among the two not listed; a wildcard cannot be asked.
+    client = StubClient(
+        listed(*((f"k{n}", "SUCCESSFUL") for n in range(100))),
+        stats={"successful": 101, "failed": 1},
+        by_key={"CI/old": {"key": "CI/old", "state": "FAILED", "url": "https://ci/old"}, "CI/gone": None},
+    )
+    reader = Reader(client, bb_settings(project="PRJ", repo="app"), Console({}), patterns=["CI/old", "CI/gone", "x*"])
+    result = reader.read(SHA)
+    assert client.asked[100:] == ["CI/old", "CI/gone"]
+    assert result.missing == ("CI/gone", "x*")
+    assert result.statuses[0] == Status("CI/old", "FAILED", url="https://ci/old")
+    assert (result.tally["failed"], result.tally["successful"], result.unlisted) == (1, 101, 1)
+    verdict = check.decide([result])
+    assert (verdict.result, verdict.failed_keys, verdict.crowded) == (RED, ["CI/old"], (SHA,))
+
+
+def test_reader_asks_for_no_unlisted_key_when_everything_is_listed_or_it_cannot():
+    client = StubClient(listed(("a", "SUCCESSFUL")))
+    assert Reader(client, bb_settings(project="PRJ", repo="app"), Console({}), ["b"]).read(SHA).missing == ("b",)
+    assert client.asked == ["a"]  # the list is whole: b is not asked for
+    client = StubClient(listed(("a", "SUCCESSFUL")), stats={"successful": 5})
+    assert Reader(client, bb_settings(), Console({}), ["b"]).read(SHA).missing == ("b",)
+    assert client.asked == []  # no repository: no GET by key
 
 
 def test_reader_asks_again_only_for_changed_entries():

@@ -252,3 +252,63 @@ def test_test_results_without_a_status_to_go_with_is_an_input_error(extra, words
     error = error_of(**{"test-results": "reports/*.xml", **extra})
     assert error.name == "test-results"
     assert words in error.message
+
+
+# -- check-keys ----------------------------------------------------------------------------------------
+def check_keys(value, **changes):
+    """The patterns read from ``value`` by a gate whose own key is CI/gate (unless changed)."""
+    changes = {"check": "true", "state": "", "key": "CI/gate", "check-keys": value, **changes}
+    return parse_settings(raw(**changes), CTX).check.keys
+
+
+@pytest.mark.parametrize(
+    ("value", "patterns"),
+    [
+        ("", ()),
+        ("CI/build", ("CI/build",)),
+        (" CI/build , CI/lint,,CI/build ", ("CI/build", "CI/lint")),
+        ("CI/build\nCI/lint\r\nCI/e2e\n", ("CI/build", "CI/lint", "CI/e2e")),
+        # A comma inside [...] belongs to the key: the default key of a matrix job holds one.
+        ("CI/test[os=ubuntu,py=3.12]", ("CI/test[os=ubuntu,py=3.12]",)),
+        ("CI/build, CI/test[os=*,py=3.12],CI/lint", ("CI/build", "CI/test[os=*,py=3.12]", "CI/lint")),
+        ("CI/test[os=ubuntu,py=3.12]\nCI/test[os=windows,py=3.12]", ("CI/test[os=ubuntu,py=3.12]",
+                                                                    "CI/test[os=windows,py=3.12]")),
+        # A bracket left open (a long key cut to 255 characters) keeps the rest of its line.
+        ("CI/test[os=ubuntu,py~1a2b, x", ("CI/test[os=ubuntu,py~1a2b, x",)),
+        ("a], b", ("a]", "b")),
+    ],
+)  # fmt: skip
+def test_check_keys_are_split_on_lines_and_commas_outside_brackets(value, patterns):
+    assert check_keys(value) == patterns
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("CI/a\tb", "control characters"),
+        ("CI/build, CI/\x1b[31mred", "control characters"),
+        ("CI/\x00", "control characters"),
+        ("k" * 256, "longer than 255 characters"),
+    ],
+)
+def test_bad_check_keys(value, words):
+    error = error_of(check="true", state="", **{"check-keys": value})
+    assert error.name == "check-keys"
+    assert words in error.message
+    assert not error.message.endswith("..")
+
+
+def test_check_keys_need_check():
+    error = error_of(**{"check-keys": "CI/build"})
+    assert error.name == "check-keys"
+    assert "only used with check: true" in error.message
+
+
+def test_check_keys_cannot_name_the_steps_own_key():
+    # The own key (CI/build here, the default from the context) is left out of the check: never matched.
+    error = error_of(check="true", state="", **{"check-keys": "CI/lint, CI/build"})
+    assert error.name == "check-keys"
+    assert "'CI/build' is this step's own key" in error.message
+    # A wildcard that also matches it is fine: other keys can match it.
+    assert check_keys("CI/*", key="") == ("CI/*",)
+    assert check_keys("CI/build") == ("CI/build",)
