@@ -12,6 +12,8 @@ from werkzeug import Response
 from build_status import http
 from build_status.errors import DeadlineExceeded
 
+from ..ports import LateServer
+
 
 def session_for(seconds=10.0):
     deadline = http.Deadline(seconds)
@@ -88,10 +90,29 @@ def test_redirects_are_not_followed(httpserver):
     assert len(httpserver.log) == 1
 
 
+@pytest.mark.parametrize("refusals", [1, 2])
+@pytest.mark.parametrize("once", [False, True], ids=["default", "once"])
+def test_a_refused_connection_is_tried_again_and_the_request_lands(once, refusals):
+    """The port refuses the first connection(s), then accepts: the retry, not the test, gets it through.
+
+    Both sessions: a refused connection means the request never arrived, so even the "once" session
+    (for requests that must not be carried out twice) tries again.
+    """
+    deadline = http.Deadline(10)
+    session = http.build_session(deadline, once=once)
+    with LateServer(refusals) as late:
+        response = http.request(session, deadline, "POST", late.url("/x"), json={"a": 1})
+    assert response.status_code == 200
+    assert (late.refused, late.connected) == (refusals, 1)
+    assert late.requests == [("POST", "/x", b'{"a": 1}')]
+
+
 def test_connection_refused_is_retried_then_described():
     session, deadline = session_for(1.5)
-    with pytest.raises(requests.ConnectionError) as info:
-        http.request(session, deadline, "GET", "http://127.0.0.1:9/x?repo_token=SECRET")
+    with LateServer(refusals=None) as late, pytest.raises(requests.ConnectionError) as info:
+        http.request(session, deadline, "GET", late.url("/x?repo_token=SECRET"))
+    assert late.refused >= 2  # tried again before giving up
+    assert late.connected == 0
     text = http.describe_exception(info.value)
     assert text == "connection refused"
     assert "SECRET" not in text
