@@ -302,7 +302,9 @@ def test_a_server_that_never_answers_is_bounded_by_the_timeout(sandbox, step):
     result = step({"state": "SUCCESSFUL", "timeout": "2"})
     elapsed = time.monotonic() - started
     assert result.returncode == 1
-    assert elapsed < 2 + 3  # the deadline plus the interpreter's start-up, never the server's 30 s
+    # The 2 s timeout ended it, not the server's 30 s hang: half of that is a wide margin for the
+    # interpreter's start-up on a loaded machine.
+    assert elapsed < 15
     (line,) = result.error_lines
     assert "timed out" in line or "deadline" in line
 
