@@ -16,6 +16,7 @@ from build_status.bitbucket import Bitbucket
 from build_status.sandbox.runner import Job
 from build_status.settings import Auth
 
+from ..ports import refusing_port
 from .conftest import PASSWORD, SHA, SHA2, TOKEN, USER, assert_no_secret
 
 REPO = {"bitbucket-project": "PRJ", "bitbucket-repo": "app"}
@@ -578,16 +579,18 @@ def test_a_long_interval_is_cut_to_the_wait(sandbox, check):
 
 # -- failures ------------------------------------------------------------------------------------------
 def test_unreachable_server_fails(sandbox, check):
-    result = check({"bitbucket-url": "http://127.0.0.1:9", "timeout": "2"})
+    with refusing_port() as port:
+        result = check({"bitbucket-url": f"http://127.0.0.1:{port}", "timeout": "2"})
     assert result.returncode == 1
     (error,) = result.error_lines
     assert "The build statuses could not be read." in error
-    assert "Could not reach Bitbucket at 127.0.0.1:9" in error
+    assert f"Could not reach Bitbucket at 127.0.0.1:{port}" in error
     assert result.outputs["check-result"] == ""
 
 
 def test_unreachable_server_with_fail_on_error_false_is_a_warning(sandbox, check):
-    result = check({"bitbucket-url": "http://127.0.0.1:9", "timeout": "2", "fail-on-error": "false"})
+    with refusing_port() as port:
+        result = check({"bitbucket-url": f"http://127.0.0.1:{port}", "timeout": "2", "fail-on-error": "false"})
     assert result.returncode == 0
     assert result.error_lines == []
     warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]

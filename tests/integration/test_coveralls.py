@@ -6,6 +6,7 @@ import pytest
 
 from build_status.sandbox.runner import Job
 
+from ..ports import refusing_port
 from .conftest import COVERALLS_TOKEN, SHA
 
 RUN_ID = "4242"  # the Job's run id: the default build number
@@ -132,7 +133,8 @@ def test_fail_on_error_false_warns(sandbox, step):
 
 
 def test_unreachable_coveralls_never_shows_the_token(sandbox, step):
-    result = step(close_inputs(sandbox, **{"coveralls-endpoint": "http://127.0.0.1:9", "timeout": "2"}))
+    with refusing_port() as port:
+        result = step(close_inputs(sandbox, **{"coveralls-endpoint": f"http://127.0.0.1:{port}", "timeout": "2"}))
     assert result.returncode == 1
     assert "connection refused" in result.error_lines[0]  # the secret scan in `step` checks the rest
 

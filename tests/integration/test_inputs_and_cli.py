@@ -9,6 +9,7 @@ import pytest
 
 from build_status.sandbox.runner import ENTRYPOINT
 
+from ..ports import refusing_port
 from .conftest import SECRETS, SHA, TOKEN
 
 BAD_INPUTS = [
@@ -116,27 +117,28 @@ def test_cli_help_lists_every_input():
 
 
 def test_cli_secrets_never_printed_on_failure():
-    proc = run_cli(
-        [
-            "--bitbucket-url",
-            "http://127.0.0.1:9",
-            "--bitbucket-username",
-            "u",
-            "--bitbucket-password",
-            SECRETS[2],
-            "--state",
-            "FAILED",
-            "--commit",
-            SHA,
-            "--key",
-            "k",
-            "--url",
-            "https://x",
-            "--timeout",
-            "1",
-        ],
-        env={"RUNNER_DEBUG": "1"},
-    )
+    with refusing_port() as port:
+        proc = run_cli(
+            [
+                "--bitbucket-url",
+                f"http://127.0.0.1:{port}",
+                "--bitbucket-username",
+                "u",
+                "--bitbucket-password",
+                SECRETS[2],
+                "--state",
+                "FAILED",
+                "--commit",
+                SHA,
+                "--key",
+                "k",
+                "--url",
+                "https://x",
+                "--timeout",
+                "1",
+            ],
+            env={"RUNNER_DEBUG": "1"},
+        )
     assert proc.returncode == 1
     assert "connection refused" in proc.stderr
     assert SECRETS[2] not in proc.stdout + proc.stderr

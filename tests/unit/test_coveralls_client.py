@@ -11,6 +11,8 @@ from build_status import http
 from build_status.coveralls import Coveralls
 from build_status.errors import RemoteError
 
+from ..ports import refusing_port
+
 TOKEN = "cov-token-XYZ"
 
 
@@ -93,9 +95,8 @@ def test_a_retry_that_finds_the_build_closed_by_the_lost_first_attempt_is_succes
 
 def test_unreachable_coveralls_never_shows_the_token():
     deadline = http.Deadline(1.5)
-    api = Coveralls(http.build_session(deadline), deadline, "http://127.0.0.1:9", TOKEN)
-    with pytest.raises(RemoteError) as info:
-        api.close("5", ("a",))
+    with refusing_port() as port, pytest.raises(RemoteError) as info:
+        Coveralls(http.build_session(deadline), deadline, f"http://127.0.0.1:{port}", TOKEN).close("5", ("a",))
     assert "connection refused" in info.value.message
     assert TOKEN not in info.value.message and TOKEN not in repr(info.value.__cause__)
     assert info.value.__suppress_context__
@@ -103,6 +104,6 @@ def test_unreachable_coveralls_never_shows_the_token():
 
 def test_requests_error_text_would_leak_the_token_which_is_why_it_is_never_used():
     # The reason for the care above: requests quotes the whole URL, query string included.
-    with pytest.raises(requests.ConnectionError) as info:
-        requests.post("http://127.0.0.1:9/webhook", params={"repo_token": TOKEN}, timeout=1)
+    with refusing_port() as port, pytest.raises(requests.ConnectionError) as info:
+        requests.post(f"http://127.0.0.1:{port}/webhook", params={"repo_token": TOKEN}, timeout=1)
     assert TOKEN in str(info.value)

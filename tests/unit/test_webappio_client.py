@@ -12,6 +12,8 @@ from build_status import http
 from build_status.errors import RemoteError
 from build_status.webappio import Webappio, WebappioError
 
+from ..ports import LateServer
+
 TOKEN = "wa-SeCrEt-77"
 JOB = {
     "repository_name": "app",
@@ -209,14 +211,22 @@ def test_create_is_not_retried_after_the_connection_broke_mid_answer():
     assert "closed before an answer" in info.value.message and TOKEN not in info.value.message
 
 
-def test_create_is_retried_when_the_connection_was_refused():
-    """Nothing listens: the request surely never arrived, so it is tried again until the deadline."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    api = client_at(f"http://127.0.0.1:{port}/api/v1", 2)
-    retry = api.create_session.get_adapter("http://x").max_retries
-    assert retry.connect == 20 and retry.read == 0 and set(retry.status_forcelist) == {429, 503}
-    with pytest.raises(WebappioError) as info:
-        api.create("main", "", False, "")
+@pytest.mark.parametrize("refusals", [1, 2])
+def test_create_is_retried_when_the_connection_was_refused_and_lands_once(refusals):
+    """The connection is refused at first (so the request surely never arrived), then accepted: the run
+    is started, once."""
+    with LateServer(refusals, answer={"status": "ok", "id": 3}) as late:
+        created = client_at(late.url("/api/v1"), 10).create("main", "", False, "")
+    assert created.run_id == 3
+    assert (late.refused, late.connected) == (refusals, 1)
+    ((method, path, body),) = late.requests
+    assert (method, path.split("?")[0], json.loads(body)) == ("POST", "/api/v1/run/app", {"branch": "main"})
+
+
+def test_create_keeps_trying_a_refused_connection_until_the_deadline():
+    """Nothing listens: tried again until the deadline, then reported as refused (so nothing was started)."""
+    with LateServer(refusals=None) as late, pytest.raises(WebappioError) as info:
+        client_at(late.url("/api/v1"), 2).create("main", "", False, "")
+    assert late.refused >= 2 and late.connected == 0
     assert "connection refused" in info.value.message
+    assert "may have arrived" not in info.value.message and TOKEN not in info.value.message
