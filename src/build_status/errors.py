@@ -8,7 +8,9 @@ EXIT_INPUT = 2
 
 
 class InputError(Exception):
-    """A user input is wrong. Ends the run with exit code 2 before any request is sent."""
+    """A user input is wrong. Ends the run with exit code 2 with no status posted: before any request is sent,
+    but for what only the server's ``build/capabilities`` answer can tell (a state or description it cannot
+    take)."""
 
     def __init__(self, name: str, message: str):
         super().__init__(f"{name}: {message}")
