@@ -13,6 +13,7 @@ import requests
 
 from . import http
 from .errors import RemoteError
+from .workflow import cut
 
 NO_BUILD = "no build matching"
 CLOSED_WORDS = ("already closed", "already been closed", "is closed")
@@ -99,7 +100,7 @@ def _message(response: requests.Response, data: Any) -> str:
             return "Coveralls answered done: false"
     if 300 <= response.status_code < 400:
         return f"a redirect to {http.redirect_target(response)}"
-    text = " ".join(response.text[:400].split()) if response.content else ""
+    text = " ".join(cut(response.text, 400).split()) if response.content else ""
     if "html" in response.headers.get("Content-Type", "").lower():
         text = ""
     return text or f"no explanation (HTTP {response.status_code})"
@@ -107,7 +108,7 @@ def _message(response: requests.Response, data: Any) -> str:
 
 def _explain(status: int, message: str, build_number: str) -> str:
     lowered = message.lower()
-    text = f"Coveralls answered {status} while closing parallel build {build_number}: {_cut(message)}."
+    text = f"Coveralls answered {status} while closing parallel build {build_number}: {cut(message, 300)}."
     if NO_BUILD in lowered:
         return (
             f"{text} The build number sent was '{build_number}': it must equal the build number the parallel "
@@ -133,7 +134,3 @@ def _explain(status: int, message: str, build_number: str) -> str:
 def _retried(response: requests.Response) -> bool:
     retries = getattr(response.raw, "retries", None)
     return bool(getattr(retries, "history", ()))
-
-
-def _cut(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
