@@ -109,15 +109,20 @@ def _flags(args: list[str]):
                 yield by_flag[flag], args[index + 1]
 
 
+#: What the hostile-input tests put into secrets: text that means something to the runner or to GitHub.
+_MARKERS = ("::", "%", "${{", "##[")
+
+
 def credential_like(value: str) -> bool:
-    """Whether a value looks like a generated credential (8+ token characters, letters and digits), whose
-    every piece is its own: arbitrary text given as a secret (the hostile-input tests give ``::error::x``)
-    shares pieces with what the step rightly prints, so it is searched for whole."""
+    """Whether a value looks like a credential (8+ printable ASCII characters without white space, letters
+    and digits), whose every piece is its own. Arbitrary text given as a secret (the hostile-input tests
+    give ``::error::x``) shares pieces with what the step rightly prints, so it is searched for whole."""
     return (
         len(value) >= 8
-        and all(ch.isascii() and (ch.isalnum() or ch in "-._~+/=") for ch in value)
+        and all("!" <= ch <= "~" for ch in value)
         and any(ch.isalpha() for ch in value)
         and any(ch.isdigit() for ch in value)
+        and not any(marker in value for marker in _MARKERS)
     )
 
 
