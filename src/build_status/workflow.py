@@ -295,9 +295,11 @@ class Console:
 
     def _append(self, variable: str, path: str, text: str) -> bool:
         try:
-            with open(path, "a", encoding="utf-8") as handle:
+            # errors="replace": text that is no valid Unicode (a lone surrogate from an odd environment) is
+            # not a reason to lose the record.
+            with open(path, "a", encoding="utf-8", errors="replace") as handle:
                 handle.write(text)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a path with a NUL in it
             self._write_failed(variable, path, exc)
             return False
         return True

@@ -247,3 +247,17 @@ def test_written_file_commands_say_so_and_an_absent_variable_is_not_a_failure(tm
     assert bare.save_state("s", "1") is False  # nothing saved: there is no state file
     assert bare.set_output("a", "1") is False and bare.summary("x") is False
     assert bare.write_failures == {} and rig.console.write_failures == {}
+
+
+def test_text_that_is_no_valid_unicode_is_still_written(tmp_path):
+    rig = Rig(tmp_path, ACTIONS)
+    assert rig.console.set_output("a", "bad \udcff byte")
+    assert rig.files["GITHUB_OUTPUT"].read_text(encoding="utf-8") == "a=bad ? byte\n"
+    assert rig.console.write_failures == {}
+
+
+def test_a_path_with_a_nul_is_a_failure_not_a_crash():
+    out = io.StringIO()
+    console = Console({"GITHUB_ACTIONS": "true", "GITHUB_ENV": "/tmp/a\0b"}, out=out)
+    assert console.set_env("A", "1") is False
+    assert "Could not write $GITHUB_ENV" in out.getvalue()
