@@ -12,6 +12,8 @@ from typing import Any
 
 import requests
 
+from .workflow import cut
+
 #: What :func:`parse_json` gives for a body that is not JSON.
 NOT_JSON: Any = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON", "__bool__": lambda self: False})()
 #: How much of a body a message quotes.
@@ -46,9 +48,8 @@ def html_title(response: requests.Response) -> str:
 
 
 def one_line(text: str, limit: int = QUOTE) -> str:
-    """White space folded to single spaces, cut to ``limit`` characters (with "…")."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """White space folded to single spaces, secrets masked, then cut to ``limit`` characters (with "…")."""
+    return cut(" ".join(text.split()), limit)
 
 
 def describe(response: requests.Response, limit: int = QUOTE) -> str:
@@ -58,7 +59,7 @@ def describe(response: requests.Response, limit: int = QUOTE) -> str:
     if is_html(response):
         title = html_title(response)
         return f"an HTML page titled '{title}'" if title else "an HTML page"
-    text = one_line(response.content[: limit * 4].decode("utf-8", errors="replace"), limit)
+    text = one_line(response.content[:65536].decode("utf-8", errors="replace"), limit)
     return f"'{text}'"
 
 

@@ -11,6 +11,7 @@ from . import answers, http
 from .contract import BUILDS
 from .errors import RemoteError
 from .settings import Auth
+from .workflow import cut
 
 RICH = "richBuildStatus"
 CANCELLED_CAPABILITY = "cancelledStatus"
@@ -264,16 +265,16 @@ def server_message(response: requests.Response, limit: int = 500) -> str:
     data = answers.parse_json(response)
     messages = answers.error_messages(data)
     if messages:
-        return _cut("; ".join(messages), limit)
+        return cut("; ".join(messages), limit)
     if isinstance(data, dict):
         for field in ("message", "error"):
             if isinstance(data.get(field), str):
-                return _cut(data[field], limit)
+                return cut(data[field], limit)
     if answers.is_html(response):
         title = answers.html_title(response)
         return f"an HTML page titled '{title}'" if title else ""
-    text = " ".join(response.text[: limit * 2].split()) if response.content else ""
-    return _cut(text, limit)
+    text = " ".join(cut(response.text, limit * 2).split()) if response.content else ""
+    return cut(text, limit)
 
 
 def exception_names(response: requests.Response) -> list[str]:
@@ -283,10 +284,6 @@ def exception_names(response: requests.Response) -> list[str]:
     if not isinstance(errors, list):
         return []
     return [str(e["exceptionName"]) for e in errors if isinstance(e, dict) and e.get("exceptionName")]
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

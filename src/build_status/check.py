@@ -42,7 +42,7 @@ from .errors import EXIT_OK, EXIT_REMOTE, DeadlineExceeded, RemoteError
 from .naming import format_duration
 from .settings import BitbucketSettings, CheckSettings, Settings
 from .states import BADGE, CANCELLED, FAILED, INPROGRESS, STATES, SUCCESSFUL, UNKNOWN
-from .workflow import Console, markdown_cell, markdown_link
+from .workflow import Console, cut, markdown_cell, markdown_link
 
 GREEN, RED, PENDING, MISSING = "green", "red", "pending", "missing"
 #: The results a wait goes on for.
@@ -672,7 +672,7 @@ def _cell(text: str) -> str:
 
 
 def _fit(text: str, width: int) -> str:
-    return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
+    return cut(text, width).ljust(width)
 
 
 def _shorten(keys: Sequence[str], limit: int = NAMED_KEYS) -> str:

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None, *, st
         argv = argv[1:]
     console = Console(env)
     try:
-        return _post(argv, env, console, stage)
+        return _final(_post(argv, env, console, stage), console)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_INPUT
     except KeyboardInterrupt:
@@ -98,6 +98,7 @@ def _post(argv: list[str], env: dict[str, str], console: Console, stage: str) ->
         from .settings import parse_settings
 
         settings = parse_settings(raw, context)._replace(stage=stage)
+        console.fail_on_error = settings.fail_on_error
         from .run import run
 
         if saved is None:
@@ -110,6 +111,14 @@ def _post(argv: list[str], env: dict[str, str], console: Console, stage: str) ->
     except InputError as exc:
         console.error(f"Input '{exc.name}': {exc.message}", title="build-status: invalid input")
         return EXIT_INPUT
+
+
+def _final(code: int, console: Console) -> int:
+    """The exit code: a runner file (outputs, summary, env, state) that could not be written fails a step
+    that otherwise succeeded, unless fail-on-error is false; an exit code 1 or 2 stays what it is."""
+    if code == 0 and console.write_failures and console.fail_on_error:
+        return EXIT_REMOTE
+    return code
 
 
 def _job_end(

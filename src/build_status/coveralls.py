@@ -13,6 +13,7 @@ import requests
 
 from . import answers, http
 from .errors import RemoteError
+from .workflow import cut
 
 NO_BUILD = "no build matching"
 CLOSED_WORDS = ("already closed", "already been closed", "is closed")
@@ -108,13 +109,13 @@ def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
         return f"{answers.describe(response)}, not Coveralls' JSON"
     if 200 <= response.status_code < 300:
         return f"the answer could not be understood: {answers.describe(response)} is not Coveralls' JSON (done: true)"
-    text = " ".join(response.text[:400].split()) if response.content else ""
+    text = " ".join(cut(response.text, 400).split()) if response.content else ""
     return text or f"no explanation (HTTP {response.status_code})"
 
 
 def _explain(status: int, message: str, build_number: str) -> str:
     lowered = message.lower()
-    text = f"Coveralls answered {status} while closing parallel build {build_number}: {_cut(message)}."
+    text = f"Coveralls answered {status} while closing parallel build {build_number}: {cut(message, 300)}."
     if NO_BUILD in lowered:
         return (
             f"{text} The build number sent was '{build_number}': it must equal the build number the parallel "
@@ -140,7 +141,3 @@ def _explain(status: int, message: str, build_number: str) -> str:
 def _retried(response: requests.Response) -> bool:
     retries = getattr(response.raw, "retries", None)
     return bool(getattr(retries, "history", ()))
-
-
-def _cut(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from .errors import InputError
+from .workflow import cut
 
 INPUT = "test-results"
 
@@ -198,7 +199,7 @@ def _from_attributes(attributes: dict[str, str], name: str) -> TestCounts:
         if not text.isdigit() or not text.isascii():
             raise InputError(
                 INPUT,
-                f'{name} is not a valid JUnit XML report: its {key}="{text[:40]}" is not a whole number.',
+                f'{name} is not a valid JUnit XML report: its {key}="{cut(text, 40)}" is not a whole number.',
             )
         numbers[key] = int(text)
     failed = numbers["failures"] + numbers["errors"]

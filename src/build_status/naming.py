@@ -8,6 +8,7 @@ from typing import Any
 
 from .context import Context
 from .states import LABELS
+from .workflow import cut
 
 KEY_LIMIT = 255
 NAME_LIMIT = 255
@@ -119,4 +120,4 @@ def format_duration(milliseconds: int) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut(text, limit)

@@ -18,16 +18,19 @@ import requests
 from . import http, naming, post_status
 from .bitbucket import Bitbucket
 from .context import Context
+from .contract import LEGACY_REQUEST
 from .errors import DeadlineExceeded, RemoteError
 from .settings import BitbucketSettings, Settings, WebappioSettings
 from .states import BADGE, SUCCESSFUL, from_webappio, is_final
 from .webappio import Run, Runner, Webappio, quote
-from .workflow import Console, markdown_cell, markdown_link
+from .workflow import Console, cut, markdown_cell, markdown_link
 
 T = TypeVar("T")
 SHA_LENGTH = 40
 #: The longest description a relayed run can add, for checking the inputs before the first request.
 LONGEST_STATUS = "RUNNER_CANCELLED"
+#: The longest description Bitbucket takes (the commit-only endpoint's limit; the other has none).
+DESCRIPTION_LIMIT: int = LEGACY_REQUEST["properties"]["description"]["maxLength"]  # type: ignore[index]
 #: Layerfile runner statuses as webapp.io shows them.
 RUNNER_BADGE = {"SUCCESS": "✅", "FAILURE": "❌", "ERROR": "❌", "CANCELLED": "⚪", "RUNNING": "🔵", "NEW": "🔵"}
 
@@ -88,8 +91,9 @@ class Relay:
         self.plan = plan
         self.wait = http.Deadline(self.ws.wait_timeout)
         self.run: Run | None = None
-        #: The run page from webapp.io's answer to starting it.
+        #: The run page from webapp.io's answer to starting it (as text, and as a link when it is one).
         self.created_url = ""
+        self.created_link = ""
         self.problem = ""
         self.timed_out = False
         self.warned_unknown = False
@@ -132,8 +136,9 @@ class Relay:
             found = self._exchange(lambda: self.client.find(ws.query), "looking for the run")
             if found is None:
                 raise RemoteError(
-                    f"No webapp.io run in {ws.repo} matches '{ws.query}'. Check webappio-job-id, webappio-branch "
-                    "and webappio-query (a run on a branch is found only once webapp.io has started it)."
+                    f"No webapp.io run in {ws.repo} matches '{ws.query}'; webapp.io says: \"{self.client.no_runs}\" "
+                    "Check webappio-job-id, webappio-branch and webappio-query (a run on a branch is found only "
+                    "once webapp.io has started it)."
                 )
             self.console.info(f"Found webapp.io run #{found.id} ({found.calculated_status}) in {ws.repo}.")
             return found
@@ -143,7 +148,7 @@ class Relay:
         created = self._exchange(
             lambda: self.client.create(ws.branch, ws.ref, ws.accept_buttons, ws.extra), "starting a run"
         )
-        self.created_url = created.url
+        self.created_url, self.created_link = created.url, created.link
         if created.run is not None:
             found = created.run
         elif created.run_id is not None:
@@ -211,12 +216,8 @@ class Relay:
             return
         if self.posted == (state, run.calculated_status):
             return
-        url = bb.url if bb.url_given else (self._run_page(run) or bb.url or _origin(self.ws.endpoint))
-        settings = bb._replace(
-            state=state,
-            description=naming.webappio_description(run.id, run.calculated_status, bb.description),
-            url=url,
-        )
+        url = bb.url if bb.url_given else (self._run_link(run) or bb.url or _origin(self.ws.endpoint))
+        settings = bb._replace(state=state, description=_description(run, bb.description), url=url)
         self.deadline.restart()
         progress = post_status.deliver(settings, self.context, self.console, self.bitbucket, self.deadline, self.plan)
         self.plan = progress.plan or self.plan
@@ -224,7 +225,12 @@ class Relay:
         self.posted = (state, run.calculated_status)
 
     def _run_page(self, run: Run) -> str:
+        """The run's page as webapp.io gave it (text for the log)."""
         return self.created_url or run.url
+
+    def _run_link(self, run: Run) -> str:
+        """The run's page when it can be a link (http(s), within Bitbucket's limit), else ""."""
+        return self.created_link or run.link
 
     # -- exchanges -----------------------------------------------------------------------------------
     def _exchange(self, call: Callable[[], T], what: str) -> T:
@@ -256,9 +262,9 @@ class Relay:
         if run is not None:
             self.console.set_output("webappio-job-id", str(run.id))
             self.console.set_output("webappio-status", run.calculated_status)
-            page = self._run_page(run)
-            if page:
-                self.console.set_output("webappio-url", page)
+            link = self._run_link(run)
+            if link:
+                self.console.set_output("webappio-url", link)
         failure = self._failure()
         if failure:
             ok = False
@@ -298,7 +304,7 @@ class Relay:
         if run is None:
             lines.append(f"No run relayed from {markdown_cell(self.ws.repo)}: {markdown_cell(failure)}")
         else:
-            title = markdown_link(f"#{run.id}", self._run_page(run))
+            title = markdown_link(f"#{run.id}", self._run_link(run))
             badge = BADGE[from_webappio(run.calculated_status)[0]]
             lines.append(
                 f"Run {title} of {markdown_cell(self.ws.repo)}: {badge} **{markdown_cell(run.calculated_status)}**"
@@ -340,6 +346,17 @@ class Relay:
                 url=bb.url or _origin(ws.endpoint),
             )
             post_status.dry_run(sample, self.context, self.console, self.bitbucket, self.plan)
+
+
+def _description(run: Run, given: str) -> str:
+    """The description of a relayed run, within Bitbucket's limit whatever webapp.io's status says: the
+    status is cut to fit (the inputs were checked with LONGEST_STATUS, which always fits)."""
+    text = naming.webappio_description(run.id, run.calculated_status, given)
+    over = len(text) - DESCRIPTION_LIMIT
+    if over > 0:
+        status = run.calculated_status
+        text = naming.webappio_description(run.id, cut(status, max(len(status) - over, len(LONGEST_STATUS))), given)
+    return cut(text, DESCRIPTION_LIMIT)
 
 
 def _origin(url: str) -> str:

@@ -20,10 +20,22 @@ import requests
 
 from . import answers, http
 from .errors import RemoteError
+from .workflow import cut
 
 #: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").
 NO_RUNS = re.compile(r"\bno runs?\b", re.IGNORECASE)
 _NEEDS_QUOTES = re.compile(r'[\s"\\]')
+#: An ``id:<n>`` term of a search query: the answer must be that run.
+_ID_TERM = re.compile(r"(?:^|\s)id:(\d{1,30})(?=\s|$)")
+#: What is kept of webapp.io's words: a longer calculated status, branch, commit or run page is cut (with
+#: "…") as soon as it is read, before it is used anywhere.
+STATUS_LIMIT = 64
+BRANCH_LIMIT = 255
+SHA_LIMIT = 64
+#: The longest run page used as a link: Bitbucket's limit for a build status's ``url``.
+URL_LIMIT = 450
+#: Run ids beyond this are not webapp.io's (and would not fit a description).
+ID_LIMIT = 2**63 - 1
 
 
 def quote(value: str) -> str:
@@ -55,8 +67,10 @@ class Run(NamedTuple):
     commit_sha: str = ""
     branch: str = ""
     status_change_time: str = ""
-    #: The run's page, when webapp.io gives one.
+    #: The run's page, as webapp.io gives it (cut to URL_LIMIT): text for the log.
     url: str = ""
+    #: The run's page when it can be a link: http(s), no white space, within URL_LIMIT; else "".
+    link: str = ""
 
     @classmethod
     def from_answer(cls, job: Any, what: str) -> Run:
@@ -64,17 +78,34 @@ class Run(NamedTuple):
             raise RemoteError(f"webapp.io's answer while {what} holds no job object.")
         run_id = job.get("id")
         status = job.get("calculated_status")
-        if not isinstance(run_id, int) or isinstance(run_id, bool) or not isinstance(status, str) or not status:
+        if not isinstance(run_id, int) or isinstance(run_id, bool) or not isinstance(status, str) or not status.strip():
             raise RemoteError(f"webapp.io's answer while {what} has a job without an id or calculated_status.")
+        if not 0 <= run_id <= ID_LIMIT:
+            raise RemoteError(f"webapp.io's answer while {what} has a job whose id is not a run id.")
+        url, link = page(job.get("url"))
         return cls(
             id=run_id,
-            calculated_status=status.strip().upper(),
+            calculated_status=cut(status.strip().upper(), STATUS_LIMIT),
             uuid=_text(job.get("uuid")),
-            commit_sha=_text(job.get("commit_sha")).lower(),
-            branch=_text(job.get("branch")),
-            status_change_time=_text(job.get("status_change_time")),
-            url=_text(job.get("url")),
+            commit_sha=cut(_text(job.get("commit_sha")).lower(), SHA_LIMIT),
+            branch=cut(_text(job.get("branch")), BRANCH_LIMIT),
+            status_change_time=cut(_text(job.get("status_change_time")), STATUS_LIMIT),
+            url=url,
+            link=link,
         )
+
+
+def page(value: Any) -> tuple[str, str]:
+    """A run page from webapp.io: the text to show (cut to URL_LIMIT), and the link to use ("" when it is
+    not one: not http(s), white space or control characters in it, or longer than URL_LIMIT)."""
+    url = _text(value)
+    usable = (
+        url.lower().startswith(("http://", "https://"))
+        and len(url) <= URL_LIMIT
+        and not any(ch.isspace() or ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in url)
+        and bool(urlsplit(url).netloc)
+    )
+    return cut(url, URL_LIMIT), url if usable else ""
 
 
 class Runner(NamedTuple):
@@ -92,7 +123,9 @@ class Created(NamedTuple):
 
     run: Run | None
     run_id: int | None
+    #: The run page, as text and as a link (see :func:`page`).
     url: str
+    link: str = ""
 
 
 class Webappio:
@@ -114,6 +147,8 @@ class Webappio:
         self.token = token
         self.repo = repo
         self.host = urlsplit(endpoint).netloc
+        #: webapp.io's own words the last time a search found no run.
+        self.no_runs = ""
 
     # -- addresses (without the token) -----------------------------------------------------------
     @property
@@ -140,15 +175,27 @@ class Webappio:
 
     # -- calls -----------------------------------------------------------------------------------
     def find(self, query: str) -> Run | None:
-        """The most recent run matching ``query``, or None when webapp.io has none."""
+        """The most recent run matching ``query``, or None when webapp.io has none (its words: ``no_runs``).
+
+        A query with ``id:<n>`` must be answered with run ``n``: another run is refused (RemoteError).
+        """
         what = f"looking for the run matching '{query}'"
         try:
             data = self._call(self.session, "GET", self.search_url, what, params={"search": query})
         except WebappioError as exc:
             if NO_RUNS.search(exc.server_message):
+                self.no_runs = cut(exc.server_message, 300)
                 return None
             raise
-        return Run.from_answer(data.get("job"), what)
+        run = Run.from_answer(data.get("job"), what)
+        asked = {int(number) for number in _ID_TERM.findall(query)}
+        if asked and run.id not in asked:
+            wanted = " or ".join(f"#{number}" for number in sorted(asked))
+            raise WebappioError(
+                f"webapp.io answered with run #{run.id} when asked for run {wanted} (search '{query}'); refusing "
+                "to relay a run that was not asked for. Check webappio-endpoint: it must be webapp.io's API."
+            )
+        return run
 
     def create(self, branch: str, ref: str, accept_buttons: bool, extra: str) -> Created:
         what = f"starting a run on branch '{branch}'"
@@ -168,16 +215,16 @@ class Webappio:
                     status=exc.status,
                 ) from None
             raise
-        url = _text(data.get("url"))
+        url, link = page(data.get("url"))
         job = data.get("job")
         if isinstance(job, dict):
             run = Run.from_answer(job, what)
-            return Created(run=run, run_id=run.id, url=url)
+            return Created(run=run, run_id=run.id, url=url, link=link)
         for name in ("id", "job_id"):
             value = data.get(name)
-            if isinstance(value, int) and not isinstance(value, bool):
-                return Created(run=None, run_id=value, url=url)
-        return Created(run=None, run_id=None, url=url)
+            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= ID_LIMIT:
+                return Created(run=None, run_id=value, url=url, link=link)
+        return Created(run=None, run_id=None, url=url, link=link)
 
     def runners(self, uuid: str) -> list[Runner]:
         data = self._call(self.session, "GET", self.runners_url(uuid), "reading the run's Layerfile runners")
@@ -252,13 +299,13 @@ def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
         return f"{answers.describe(response)}, not webapp.io's JSON (HTTP {response.status_code})"
     if 200 <= response.status_code < 300:
         return f"the answer could not be understood: {answers.describe(response)} is not webapp.io's JSON"
-    text = " ".join(response.text[:300].split()) if response.content else ""
+    text = " ".join(cut(response.text, 300).split()) if response.content else ""
     return http.strip_query(text) or f"no explanation (HTTP {response.status_code})"
 
 
 def _explain(response: requests.Response, message: str, what: str) -> str:
     status = response.status_code
-    text = f"webapp.io answered {status} while {what}: {_cut(message)}"
+    text = f"webapp.io answered {status} while {what}: {cut(message, 300)}"
     lowered = message.lower()
     if status in (401, 403) or "token" in lowered:
         return f"{text}. Check webappio-token (an API token from webapp.io's settings)."
@@ -275,7 +322,3 @@ def _explain(response: requests.Response, message: str, what: str) -> str:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def _cut(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

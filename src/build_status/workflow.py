@@ -1,10 +1,17 @@
 """The one place that writes to the log, the workflow commands and the runner's file commands.
 
 Everything printed or written goes through a :class:`Redactor`, so a secret registered with
-:meth:`Console.secret` cannot reach stdout, stderr, ``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY`` or
-``$GITHUB_STATE``; the ``::add-mask::`` line that masks it is the only place it is ever written, and that
-line is only written inside GitHub Actions.  Text from users and servers is escaped so that it cannot
-start a workflow command of its own.
+:meth:`Console.secret` cannot reach stdout, stderr, ``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY``,
+``$GITHUB_ENV`` or ``$GITHUB_STATE``; the ``::add-mask::`` line that masks it is the only place it is ever
+written, and that line is only written inside GitHub Actions.  A Console's redactor joins the process-wide
+registry when its first secret is registered, and :func:`cut`, the one way any text is shortened, redacts
+with that registry first: a secret that straddles the cut point is masked whole, never cut in two with its
+first half kept.  Text from users and servers is escaped so that it cannot start a workflow command of its
+own, and its control characters (ESC, BEL, NUL, …) are shown as ``\\x1b``-style escapes.
+
+A file command that cannot be written (a missing directory, a full disk) never stops the run: the Console
+says so once per variable and remembers it (:attr:`Console.write_failures`); the exit code takes it into
+account (``fail-on-error``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import base64
 import os
 import sys
+import weakref
 from typing import TextIO
 from urllib.parse import quote, quote_plus
 
@@ -20,6 +28,16 @@ MASK = "***"
 MESSAGE_LIMIT = 4000
 #: The step summary is capped at 1 MiB.
 SUMMARY_LIMIT = 1024 * 1024
+
+
+#: C0 controls but tab, LF and CR (line breaks are handled where lines are written), DEL, and C1 controls.
+_CONTROL_CODES = (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))
+_CONTROLS = {code: f"\\x{code:02x}" for code in _CONTROL_CODES}
+
+
+def escape_controls(text: str) -> str:
+    """Show control characters (ESC, BEL, NUL, C1, …) as ``\\x1b``-style escapes; tab, LF and CR stay."""
+    return text.translate(_CONTROLS)
 
 
 def escape_data(text: str) -> str:
@@ -107,6 +125,31 @@ class Redactor:
         return text
 
 
+#: The process-wide registry: every Console's redactor that holds a secret (a Console's redactor joins it
+#: with its first secret, and leaves it with the Console).
+_REGISTRY: weakref.WeakSet[Redactor] = weakref.WeakSet()
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret registered in this process (by any Console) replaced by ``***``."""
+    for redactor in list(_REGISTRY):
+        text = redactor(text)
+    return text
+
+
+def cut(text: str, limit: int) -> str:
+    """The one way to shorten text: redact it first, then keep at most ``limit`` characters, the last one
+    ``…`` where something was cut.
+
+    Redacting before cutting is what keeps a secret that a server echoed across the cut point from leaving
+    its first characters behind (the whole-secret search would no longer find the fragment).
+    """
+    text = redact(text)
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…" if limit > 0 else ""
+
+
 class Console:
     """Writes log lines, workflow commands and file commands for one run.
 
@@ -129,6 +172,11 @@ class Console:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.redact = redactor or Redactor()
+        #: Set by the command line once the inputs are read: a file command that cannot be written is an
+        #: error (and fails the step) when true, a warning when false.
+        self.fail_on_error = True
+        #: The file commands that could not be written: variable → the path it names.
+        self.write_failures: dict[str, str] = {}
 
     # -- secrets ---------------------------------------------------------------------------------
     def secret(self, value: str) -> None:
@@ -138,7 +186,13 @@ class Console:
     def basic_secret(self, username: str, password: str) -> None:
         self._mask(self.redact.add_basic(username, password))
 
+    def clean(self, text: str) -> str:
+        """``text`` as it may be shown: every secret masked, control characters escaped."""
+        return escape_controls(redact(self.redact(text)))
+
     def _mask(self, forms: list[str]) -> None:
+        if forms:
+            _REGISTRY.add(self.redact)  # cut() everywhere in the process now masks these too
         if not self.actions:
             return
         for form in forms:
@@ -150,13 +204,13 @@ class Console:
 
     # -- log lines -------------------------------------------------------------------------------
     def info(self, text: str) -> None:
-        self._write(self.out, neutralise(self.redact(text)))
+        self._write(self.out, neutralise(self.clean(text)))
 
     def debug(self, text: str) -> None:
         if self.actions:
-            self._write(self.out, f"::debug::{escape_data(self.redact(text))}")
+            self._write(self.out, f"::debug::{escape_data(self.clean(text))}")
         elif self.debug_on:
-            self._write(self.err, "debug: " + neutralise(self.redact(text)))
+            self._write(self.err, "debug: " + neutralise(self.clean(text)))
 
     def error(self, text: str, *, title: str | None = None) -> None:
         self._annotation("error", text, title)
@@ -168,11 +222,9 @@ class Console:
         self._annotation("notice", text, title)
 
     def _annotation(self, kind: str, text: str, title: str | None) -> None:
-        text = self.redact(text)
-        if len(text) > MESSAGE_LIMIT:
-            text = text[: MESSAGE_LIMIT - 1] + "…"
+        text = cut(self.clean(text), MESSAGE_LIMIT)
         if self.actions:
-            props = f" title={escape_property(self.redact(title))}" if title else ""
+            props = f" title={escape_property(cut(self.clean(title), MESSAGE_LIMIT))}" if title else ""
             self._write(self.out, f"::{kind}{props}::{escape_data(text)}")
         else:
             # Outside GitHub Actions the title adds nothing a reader needs.
@@ -180,7 +232,7 @@ class Console:
 
     def group(self, title: str) -> None:
         if self.actions:
-            self._write(self.out, f"::group::{escape_data(self.redact(title))}")
+            self._write(self.out, f"::group::{escape_data(self.clean(title))}")
         else:
             self.info(title)
 
@@ -194,44 +246,84 @@ class Console:
         stream.flush()
 
     # -- file commands ---------------------------------------------------------------------------
-    def set_output(self, name: str, value: str) -> None:
-        self._file_command("GITHUB_OUTPUT", name, value)
+    # Each returns True when the record was written, False when it was not: the variable is not set (no
+    # runner offers the file), or the file could not be written (said once per variable, and remembered).
+    def set_output(self, name: str, value: str) -> bool:
+        return self._file_command("GITHUB_OUTPUT", name, value)
 
-    def save_state(self, name: str, value: str) -> None:
-        """Keep a value for this action's post stage, which gets it back as ``STATE_<name>``."""
-        self._file_command("GITHUB_STATE", name, value)
+    def save_state(self, name: str, value: str) -> bool:
+        """Keep a value for this action's post stage, which gets it back as ``STATE_<name>``.
 
-    def set_env(self, name: str, value: str) -> None:
+        False when the state was not saved (no ``$GITHUB_STATE``, or it could not be written): the post
+        stage will not see it.
+        """
+        return self._file_command("GITHUB_STATE", name, value)
+
+    def set_env(self, name: str, value: str) -> bool:
         """Set an environment variable for the job's later steps (post stages included)."""
-        self._file_command("GITHUB_ENV", name, value)
+        return self._file_command("GITHUB_ENV", name, value)
 
-    def _file_command(self, variable: str, name: str, value: str) -> None:
+    def _file_command(self, variable: str, name: str, value: str) -> bool:
         path = self.env.get(variable)
         if not path:
-            return
-        value = self.redact(value)
+            return False
+        name, value = self.clean(name), self.clean(value)
         if "\n" in value or "\r" in value:
             delimiter = f"ghadelimiter_{os.urandom(8).hex()}"
             record = f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
         else:
             record = f"{name}={value}\n"
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(record)
+        return self._append(variable, path, record)
 
-    def summary(self, markdown: str) -> None:
-        """Append Markdown to the step summary (where the runner offers one)."""
+    def summary(self, markdown: str) -> bool:
+        """Append Markdown to the step summary (where the runner offers one); True when it was written."""
         path = self.env.get("GITHUB_STEP_SUMMARY")
         if not path:
-            return
-        text = self.redact(markdown)
+            return False
+        text = self.clean(markdown)
         try:
             used = os.path.getsize(path)
         except OSError:
             used = 0
         room = SUMMARY_LIMIT - used - 64
         if room <= 0:
-            return
+            return True  # the summary is full: what fits was written, and said so
         if len(text.encode("utf-8")) > room:
+            # The runner caps the summary in bytes; the text is redacted already, so the cut is safe.
             text = text.encode("utf-8")[:room].decode("utf-8", "ignore") + "\n\n*(cut: the summary is full)*\n"
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(text)
+        return self._append("GITHUB_STEP_SUMMARY", path, text)
+
+    def _append(self, variable: str, path: str, text: str) -> bool:
+        try:
+            # errors="replace": text that is no valid Unicode (a lone surrogate from an odd environment) is
+            # not a reason to lose the record.
+            with open(path, "a", encoding="utf-8", errors="replace") as handle:
+                handle.write(text)
+        except (OSError, ValueError) as exc:  # ValueError: a path with a NUL in it
+            self._write_failed(variable, path, exc)
+            return False
+        return True
+
+    def _write_failed(self, variable: str, path: str, exc: Exception) -> None:
+        if variable in self.write_failures:
+            return  # said once per variable
+        self.write_failures[variable] = path
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        message = (
+            f"Could not write ${variable} ({path}): {reason}; {_LOST.get(variable, 'what it holds is lost')}. "
+            "The runner creates this file: check the runner's disk space and its temp directory."
+        )
+        title = f"build-status: ${variable} not written"
+        if self.fail_on_error:
+            self.error(message, title=title)
+        else:
+            self.warning(message + " (fail-on-error is false)", title=title)
+
+
+#: What is lost when a file command cannot be written.
+_LOST = {
+    "GITHUB_OUTPUT": "this step's outputs are lost",
+    "GITHUB_STEP_SUMMARY": "this step's summary is lost",
+    "GITHUB_ENV": "the job's later steps will not see the variables this step sets",
+    "GITHUB_STATE": "this action's post stage will not get the state this step saves",
+}

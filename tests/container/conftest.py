@@ -38,6 +38,8 @@ SANDBOX_URL = f"http://{SANDBOX_ALIAS}:{SANDBOX_PORT}"
 #: The sandbox listens on every address of its own container, which only the internal job network reaches.
 ANY_ADDRESS = "0.0.0.0"  # noqa: S104
 SHA = "0123456789abcdef0123456789abcdef01234567"
+#: The sandbox image's published default credentials: they share pieces with ordinary text ("sandbox",
+#: "-token"), so the scans here look for them whole (tests/secret_scan.py's ``whole``).
 TOKEN = "sandbox-token"
 COVERALLS_TOKEN = "coveralls-repo-token"
 

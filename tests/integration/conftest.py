@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from build_status.sandbox import Sandbox
 from build_status.sandbox.runner import Job, StepResult, run_step
 
-from ..secret_scan import assert_no_secret_in
+from ..secret_scan import assert_no_secret_in, basic
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 SHA2 = "89abcdef0123456789abcdef0123456789abcdef"
-TOKEN = "sandbox-token"
-REPO_TOKEN = "sandbox-repo-token"
-USER, PASSWORD = "sandbox", "sandbox-password"
-#: A Coveralls repo token that looks like one (the sandbox's default would collide with the input's name).
+#: Credentials that look like secrets: the scan looks for any 6 characters of them in a row, so they must
+#: share nothing with ordinary text (the sandbox's published "sandbox-token" would match "-token").
+TOKEN = "bbT0k-7Hq2xW9mZ4"
+REPO_TOKEN = "bbRp0-3Kd8sV1nQ6"
+USER, PASSWORD = "sandbox", "pW0rd-Lr5tY8uJ2c"
 COVERALLS_TOKEN = "cvT0k-9f3b2c7e1a"
 WEBAPPIO_TOKEN = "waT0k-5e4d3c2b1a"
-SECRETS = [
-    TOKEN,
-    REPO_TOKEN,
-    PASSWORD,
-    base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode(),
-    COVERALLS_TOKEN,
-    WEBAPPIO_TOKEN,
-]
+SECRETS = [TOKEN, REPO_TOKEN, PASSWORD, basic(USER, PASSWORD), COVERALLS_TOKEN, WEBAPPIO_TOKEN]
+#: The Bitbucket emulation as every test starts with it: these credentials only.
+BITBUCKET_DEFAULTS = {
+    "version": "9.2",
+    "context_path": "",
+    "repositories": None,
+    "users": {USER: PASSWORD},
+    "tokens": {TOKEN: "personal", REPO_TOKEN: "http-access"},
+}
 
 
 #: The webapp.io emulation as every test starts with it.
@@ -48,7 +48,7 @@ def _sandbox():
 @pytest.fixture
 def sandbox(_sandbox):
     _sandbox.reset()
-    _sandbox.bitbucket.configure({"version": "9.2", "context_path": "", "repositories": None})
+    _sandbox.bitbucket.configure(BITBUCKET_DEFAULTS)
     _sandbox.coveralls.configure({"repo_tokens": [COVERALLS_TOKEN]})
     _sandbox.webappio.configure(WEBAPPIO_DEFAULTS)
     yield _sandbox
@@ -56,7 +56,8 @@ def sandbox(_sandbox):
 
 
 def assert_no_secret(result: StepResult, secrets=SECRETS) -> None:
-    """No secret anywhere the step wrote, except the ::add-mask:: lines that mask them."""
+    """No secret (nor any piece of one) anywhere the step wrote, except the ::add-mask:: lines that mask
+    them: every known secret of the suite, where the runner's own scan looks for the step's inputs."""
     assert_no_secret_in({"stdout": result.stdout, "stderr": result.stderr, **result.files}, secrets)
 
 

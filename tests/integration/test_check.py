@@ -599,13 +599,13 @@ def test_unreachable_server_with_fail_on_error_false_is_a_warning(sandbox, check
 
 
 def test_wrong_token_gets_the_servers_message_and_a_hint(sandbox, check):
-    result = check({"bitbucket-token": "not-the-sandbox-token"})
+    result = check({"bitbucket-token": "bbT0k-n0tTh3R1ght"})
     assert result.returncode == 1
     (error,) = result.error_lines
     assert "Bitbucket answered 401" in error
     assert "Authentication failed. Please check your credentials and try again." in error
     assert "at least read permission on the repository" in error
-    assert_no_secret(result, ["not-the-sandbox-token"])
+    assert_no_secret(result, ["bbT0k-n0tTh3R1ght"])
 
 
 def test_wrong_password_with_fail_on_error_false_exits_0(sandbox, check):

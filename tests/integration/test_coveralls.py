@@ -7,7 +7,7 @@ import pytest
 from build_status.sandbox.runner import Job
 
 from ..ports import refusing_port
-from .conftest import COVERALLS_TOKEN, SHA
+from .conftest import COVERALLS_TOKEN, SHA, TOKEN
 
 RUN_ID = "4242"  # the Job's run id: the default build number
 NO_BITBUCKET = {"bitbucket-url": None, "bitbucket-token": None}
@@ -60,7 +60,7 @@ def test_close_with_carryforward_counts_carried_flags(sandbox, step):
 def test_fan_in_closes_coveralls_and_posts_its_own_bitbucket_status(sandbox, step):
     register(sandbox, "unit")
     inputs = close_inputs(sandbox)
-    inputs.update({"bitbucket-url": sandbox.url, "bitbucket-token": "sandbox-token"})
+    inputs.update({"bitbucket-url": sandbox.url, "bitbucket-token": TOKEN})
     result = step(inputs, job=Job(sha=SHA, job="coverage"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.outputs["state"] == "SUCCESSFUL" and result.outputs["key"] == "CI/coverage"
@@ -74,7 +74,7 @@ def test_a_failed_bitbucket_post_does_not_keep_coveralls_open(sandbox, step):
     register(sandbox, "unit")
     sandbox.add_fault(status=400, times=1, path="/rest/", method="POST", body={"errors": [{"message": "nope"}]})
     inputs = close_inputs(sandbox)
-    inputs.update({"bitbucket-url": sandbox.url, "bitbucket-token": "sandbox-token"})
+    inputs.update({"bitbucket-url": sandbox.url, "bitbucket-token": TOKEN})
     result = step(inputs)
     assert result.returncode == 1
     assert sandbox.coveralls.build(RUN_ID, repo_token=COVERALLS_TOKEN)["closed"]

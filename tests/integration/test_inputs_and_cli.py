@@ -10,6 +10,7 @@ import pytest
 from build_status.sandbox.runner import ENTRYPOINT
 
 from ..ports import refusing_port
+from ..secret_scan import assert_no_secret_in, cli_secrets
 from .conftest import SECRETS, SHA, TOKEN
 
 BAD_INPUTS = [
@@ -46,14 +47,14 @@ def test_bad_input_is_one_error_line_exit_2_and_no_request(sandbox, step, inputs
 
 
 def run_cli(args, env=None, timeout=60):
-    return subprocess.run(
-        [sys.executable, str(ENTRYPOINT), *args],
-        env={"PATH": "/usr/bin:/bin", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    """The command line as a process; no secret it was given (flags or variables) may show in its output."""
+    env = {"PATH": "/usr/bin:/bin", **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, str(ENTRYPOINT), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+    assert_no_secret_in({"stdout": proc.stdout, "stderr": proc.stderr}, [*SECRETS, *cli_secrets(args, env)])
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return proc
 
 
 def test_cli_outside_actions_posts_with_flags(sandbox):

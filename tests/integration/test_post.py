@@ -8,7 +8,7 @@ import pytest
 
 from build_status.sandbox.runner import Job
 
-from .conftest import PASSWORD, REPO_TOKEN, SHA, SHA2, USER
+from .conftest import PASSWORD, REPO_TOKEN, SHA, SHA2, TOKEN, USER
 
 REPO = {"bitbucket-project": "PRJ", "bitbucket-repo": "app"}
 
@@ -206,7 +206,7 @@ def test_context_path(sandbox, step):
 def test_basic_auth(sandbox, step):
     result = step({"bitbucket-token": "", "bitbucket-username": USER, "bitbucket-password": PASSWORD, **REPO})
     assert result.returncode == 0
-    assert "::add-mask::sandbox-password" in result.stdout
+    assert f"::add-mask::{PASSWORD}" in result.stdout
     assert posts(sandbox)[0]["headers"]["Authorization"] == "Basic"
 
 
@@ -293,7 +293,7 @@ def test_hostile_text_cannot_inject_workflow_commands(sandbox, step):
     for line in result.stdout.splitlines():
         assert not line.startswith(("::set-output", "::stop-commands")), line
         if line.startswith("::add-mask::"):
-            assert line == "::add-mask::sandbox-token"
+            assert line == f"::add-mask::{TOKEN}"
 
 
 def test_a_server_that_never_answers_is_bounded_by_the_timeout(sandbox, step):

@@ -219,7 +219,9 @@ def test_no_matching_run(sandbox, step):
     result = step(relay(sandbox, **{"webappio-job-id": "99"}))
     assert result.returncode == 1
     (line,) = result.error_lines
-    assert f"No webapp.io run in {REPO} matches 'id:99'" in line
+    # webapp.io's own words, quoted as they are.
+    assert f"No webapp.io run in {REPO} matches 'id:99'; webapp.io says: \"There are no runs in {REPO} " in line
+    assert 'matching the given filters." Check webappio-job-id' in line
     assert posts(sandbox) == [] and "webappio-job-id" not in result.outputs
 
 
@@ -244,11 +246,11 @@ def test_deadline_while_waiting_reports_the_last_status(sandbox, step):
 
 
 def test_webappio_error_message_is_quoted(sandbox, step):
-    result = step(relay(sandbox, **{"webappio-job-id": "1", "webappio-token": "wrong-token-123"}))
+    result = step(relay(sandbox, **{"webappio-job-id": "1", "webappio-token": "waT0k-wr0ngXy7Q"}))
     assert result.returncode == 1
     (line,) = result.error_lines
     assert "Invalid API token." in line and "Check webappio-token" in line
-    assert "wrong-token-123" not in result.stdout.replace("::add-mask::wrong-token-123", "")
+    assert "waT0k-wr0ngXy7Q" not in result.stdout.replace("::add-mask::waT0k-wr0ngXy7Q", "")
     assert posts(sandbox) == []
 
 

@@ -16,6 +16,7 @@ from packaging.specifiers import SpecifierSet
 
 from build_status.sandbox.runner import Job
 
+from ..integration.conftest import PASSWORD, TOKEN, USER
 from .composite import PORTABLE, ROOT, UnsupportedExpression, evaluate, run_composite
 from .conftest import SHA, python_bin
 
@@ -37,7 +38,7 @@ def test_a_post_lands_and_the_outputs_come_through_the_composite(sandbox, portab
     assert result.returncode == 0, result.log
     assert list(result.steps) == ["setup", "run"]
     assert INSTALLING in result.log
-    assert "::add-mask::sandbox-token" in result.stdout  # the CLI masks the token before anything else
+    assert f"::add-mask::{TOKEN}" in result.stdout  # the CLI masks the token before anything else
     (status,) = sandbox.bitbucket.statuses(SHA)
     assert (status["state"], status["key"], status["buildNumber"]) == ("INPROGRESS", "CI/build", "17")
     assert {k: v for k, v in result.outputs.items() if v} == {
@@ -63,11 +64,9 @@ def test_the_final_step_posts_the_jobs_outcome_as_it_stands(sandbox, portable_jo
 
 
 def test_basic_credentials_are_masked_too(sandbox, portable_job):
-    result = portable_job.run(
-        {"bitbucket-token": None, "bitbucket-username": "sandbox", "bitbucket-password": "sandbox-password"}
-    )
+    result = portable_job.run({"bitbucket-token": None, "bitbucket-username": USER, "bitbucket-password": PASSWORD})
     assert result.returncode == 0, result.log
-    assert "::add-mask::sandbox-password" in result.stdout
+    assert f"::add-mask::{PASSWORD}" in result.stdout
     assert sandbox.bitbucket.statuses(SHA)[0]["state"] == "SUCCESSFUL"
 
 

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ FILE_COMMANDS = {
     "GITHUB_PATH": "add_path",
 }
 ENTRYPOINT = ROOT / "entrypoint.py"
+#: Called with each step's environment and what it wrote, once it ended: the test suites' secret scan
+#: hooks in here (tests/conftest.py), so that no step run through this emulation escapes it.
+STEP_CHECKS: list[Callable[[dict[str, str], StepResult], None]] = []
 #: ``runs.post-entrypoint``: the stage the runner runs when the job ends.
 POST_ENTRYPOINT = ROOT / "post.py"
 
@@ -209,7 +213,7 @@ def run_step(
         commands = where / "file_commands"
         files = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in commands.iterdir()}
         files.update({str(p): p.read_text(encoding="utf-8", errors="replace") for p in _snapshot(where) - before})
-        return StepResult(
+        result = StepResult(
             returncode=proc.returncode,
             stdout=proc.stdout,
             stderr=proc.stderr,
@@ -218,6 +222,9 @@ def run_step(
             state=parse_file_command(files.get("save_state", "")),
             files=files,
         )
+        for check in STEP_CHECKS:
+            check(env, result)
+        return result
 
 
 def default_command(stage: str = "main") -> list[str]:

@@ -1,0 +1,97 @@
+"""A runner file that cannot be written ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, $GITHUB_ENV, $GITHUB_STATE):
+entrypoint.py as a process says so in one line naming the variable and the path, carries on, reports a
+status that landed as landed, and ends as fail-on-error says."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import SHA
+
+KINDS = ("missing-directory", "directory", "read-only", "disk-full")
+#: The step that writes each file: a final state (outputs, summary, the job's "posted" mark in $GITHUB_ENV),
+#: or the INPROGRESS of report-job-end (its state for the post stage).
+WRITES = {
+    "GITHUB_OUTPUT": {"state": "SUCCESSFUL"},
+    "GITHUB_STEP_SUMMARY": {"state": "SUCCESSFUL"},
+    "GITHUB_ENV": {"state": "SUCCESSFUL"},
+    "GITHUB_STATE": {"report-job-end": "true"},
+}
+
+
+def unwritable(kind: str, where: Path) -> str:
+    where.mkdir(parents=True, exist_ok=True)
+    if kind == "missing-directory":
+        return str(where / "no-such-directory" / "file")
+    if kind == "directory":
+        (where / "a-directory").mkdir()
+        return str(where / "a-directory")
+    if kind == "read-only":
+        if os.geteuid() == 0:  # root writes through file modes: a file no one may append to
+            return "/proc/version"
+        path = where / "read-only"
+        path.write_text("", encoding="utf-8")
+        path.chmod(0o444)
+        return str(path)
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    return "/dev/full"
+
+
+def about(variable: str, result) -> list[str]:
+    return [line for line in (result.stdout + result.stderr).splitlines() if f"${variable}" in line]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("variable", list(WRITES))
+def test_an_unwritable_runner_file_is_one_error_and_the_step_fails(sandbox, step, tmp_path, variable, kind):
+    path = unwritable(kind, tmp_path / "unwritable")
+    result = step(WRITES[variable], extra_env={variable: path})
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = about(variable, result)
+    assert line.startswith(f"::error title=build-status%3A ${variable} not written::Could not write ${variable}")
+    assert f"({path})" in line
+    if variable == "GITHUB_STATE":
+        # The main stage saves its state before it posts INPROGRESS: without it the post stage could not
+        # post the job's end, so nothing is posted and a second line says why.
+        assert result.error_lines[0] == line and len(result.error_lines) == 2
+        assert "Nothing was posted" in result.error_lines[1] and "for ever" in result.error_lines[1]
+        assert sandbox.bitbucket.statuses(SHA) == []
+        assert [entry for entry in sandbox.requests() if entry["method"] == "POST"] == []
+        return
+    assert result.error_lines == [line]
+    # The status landed, and the log says so.
+    (status,) = sandbox.bitbucket.statuses(SHA)
+    assert status["state"] == "SUCCESSFUL"
+    assert f"✓ {SHA}" in result.stdout
+
+
+@pytest.mark.parametrize("variable", list(WRITES))
+def test_with_fail_on_error_false_it_is_a_warning_and_the_exit_code_stays(sandbox, step, tmp_path, variable):
+    path = unwritable("missing-directory", tmp_path / "unwritable")
+    result = step({**WRITES[variable], "fail-on-error": "false"}, extra_env={variable: path})
+    assert result.returncode == 0, result.stdout + result.stderr
+    (line,) = about(variable, result)
+    assert line.startswith("::warning ") and line.endswith("(fail-on-error is false)")
+    assert result.error_lines == []
+    posted = [status["state"] for status in sandbox.bitbucket.statuses(SHA)]
+    assert posted == ([] if variable == "GITHUB_STATE" else ["SUCCESSFUL"])
+
+
+def test_every_file_unwritable_at_once_is_one_line_each(sandbox, step, tmp_path):
+    paths = {variable: unwritable("missing-directory", tmp_path / variable) for variable in WRITES}
+    result = step({"state": "SUCCESSFUL"}, extra_env=paths)
+    assert result.returncode == 1
+    for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV"):  # a final state saves no state
+        assert len(about(variable, result)) == 1, variable
+    assert len(sandbox.bitbucket.statuses(SHA)) == 1
+
+
+def test_an_input_error_stays_exit_2(sandbox, step, tmp_path):
+    path = unwritable("missing-directory", tmp_path / "unwritable")
+    result = step({"state": "GREEN"}, extra_env={"GITHUB_OUTPUT": path})
+    assert result.returncode == 2
+    assert sandbox.requests() == []
