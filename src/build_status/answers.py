@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -61,6 +62,23 @@ def describe(response: requests.Response, limit: int = QUOTE) -> str:
         return f"an HTML page titled '{title}'" if title else "an HTML page"
     text = one_line(response.content[:65536].decode("utf-8", errors="replace"), limit)
     return f"'{text}'"
+
+
+#: The longest URL from a server that is used as a link.
+URL_LIMIT = 450
+
+
+def link(value: Any, limit: int = URL_LIMIT) -> tuple[str, str]:
+    """A URL a server sent: the text to show (cut to ``limit``), and the link to use ("" when it cannot be
+    one: not a string, not http(s), white space or control characters in it, longer than ``limit``)."""
+    url = value.strip() if isinstance(value, str) else ""
+    usable = (
+        url.lower().startswith(("http://", "https://"))
+        and len(url) <= limit
+        and not any(ch.isspace() or ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in url)
+        and bool(urlsplit(url).netloc)
+    )
+    return cut(url, limit), url if usable else ""
 
 
 def error_messages(data: Any) -> list[str]:

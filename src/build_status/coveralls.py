@@ -81,7 +81,7 @@ def interpret(response: requests.Response, build_number: str, endpoint: str = ""
     data = answers.parse_json(response)
     error = data.get("error") if isinstance(data, dict) else None
     if 200 <= response.status_code < 300 and isinstance(data, dict) and data.get("done") is True and not error:
-        url = data.get("url") if isinstance(data.get("url"), str) else ""
+        _, url = answers.link(data.get("url"))  # server data: used only when it is an http(s) link
         jobs = (
             data.get("jobs") if isinstance(data.get("jobs"), int) and not isinstance(data.get("jobs"), bool) else None
         )

@@ -96,16 +96,8 @@ class Run(NamedTuple):
 
 
 def page(value: Any) -> tuple[str, str]:
-    """A run page from webapp.io: the text to show (cut to URL_LIMIT), and the link to use ("" when it is
-    not one: not http(s), white space or control characters in it, or longer than URL_LIMIT)."""
-    url = _text(value)
-    usable = (
-        url.lower().startswith(("http://", "https://"))
-        and len(url) <= URL_LIMIT
-        and not any(ch.isspace() or ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in url)
-        and bool(urlsplit(url).netloc)
-    )
-    return cut(url, URL_LIMIT), url if usable else ""
+    """A run page from webapp.io: the text to show, and the link to use ("" when it cannot be one)."""
+    return answers.link(value, URL_LIMIT)
 
 
 class Runner(NamedTuple):

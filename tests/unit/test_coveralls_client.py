@@ -107,3 +107,13 @@ def test_requests_error_text_would_leak_the_token_which_is_why_it_is_never_used(
     with refusing_port() as port, pytest.raises(requests.ConnectionError) as info:
         requests.post(f"http://127.0.0.1:{port}/webhook", params={"repo_token": TOKEN}, timeout=1)
     assert TOKEN in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "https://coveralls.io/builds/1 <script>", "https://coveralls.io/" + "x" * 500, 42, ""],
+)
+def test_a_build_url_that_cannot_be_a_link_is_not_used(httpserver, url):
+    httpserver.expect_request("/webhook").respond_with_json({"done": True, "url": url, "jobs": 1})
+    closed = client(httpserver).close("7", ())
+    assert closed.url == "" and closed.jobs == 1
