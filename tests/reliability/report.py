@@ -24,7 +24,7 @@ SECTIONS: dict[str, str] = {
     "Faults: webapp.io (starting a run)": "`webappio-trigger: true` while webapp.io misbehaves: starting a run "
     "must never happen twice.",
     "Hostile answers": "Answers that are not what they claim, too large, too deep or endless; name servers that "
-    "never answer; `timeout: 4`. Peak memory is the step process's own `ru_maxrss`.",
+    "never answer; `timeout: 4`. Peak memory is the step process's own high-water mark (VmHWM).",
     "Said while it happens": "What the step prints while it retries and waits.",
     "Load": "Many job processes at once against a rate-limited sandbox.",
     "Bad and hostile input": "Generated and hand-picked inputs and server texts.",
