@@ -290,7 +290,8 @@ INPUTS: tuple[Input, ...] = (
     Input(
         "webappio-branch",
         "Find the most recent webapp.io run on this branch (exact, case sensitive); with webappio-trigger, "
-        "the branch to run (default: the pull request's head branch, else the pushed branch).",
+        "the branch to run (default: the pull request's head branch, else the pushed branch; required where "
+        "there is neither, as on a tag push or outside GitHub Actions).",
         metavar="BRANCH",
     ),
     Input(

@@ -111,3 +111,13 @@ def test_an_address_this_machine_does_not_have_is_one_error_line():
     assert proc.returncode == 2
     (line,) = proc.stderr.splitlines()
     assert line.startswith("error: cannot listen on 192.0.2.1:0: ") and "check --host" in line
+
+
+def test_a_webappio_trigger_outside_github_actions_needs_a_branch():
+    proc = build_status(
+        "--webappio-token", "waT0k-1", "--webappio-repo", "app", "--webappio-trigger", "true",
+        "--commit", "0123456789abcdef0123456789abcdef01234567",
+    )  # fmt: skip
+    assert proc.returncode == 2
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("error: Input 'webappio-branch': is needed to start a webapp.io run here")
