@@ -363,7 +363,11 @@ OUTPUTS: tuple[Output, ...] = (
     ),
     Output("failed-keys", "With check: the keys whose state is FAILED, one per line (matrix keys hold commas)."),
     Output("coveralls-url", "The Coveralls build page, once the parallel build is closed."),
-    Output("coveralls-jobs", "How many jobs the closed Coveralls build has (when Coveralls says)."),
+    Output(
+        "coveralls-jobs",
+        "How many jobs the closed Coveralls build has as Coveralls counts them, carried-forward flags included "
+        "(when Coveralls says).",
+    ),
     Output("webappio-job-id", "The id of the webapp.io run relayed."),
     Output("webappio-status", "The webapp.io run's calculated_status as last seen (e.g. SUCCEEDED, FAILURE)."),
     Output("webappio-url", "The webapp.io run's page, when webapp.io gives one."),
