@@ -9,6 +9,7 @@ commit's tally is read back from the sandbox's stats endpoint, the way Bitbucket
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 import tempfile
@@ -43,15 +44,19 @@ DESCRIPTION = (
 )
 
 
-def run(argv: list[str]) -> int:
-    console = Console()
+def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
     parser = argument_parser("build-status demo", DESCRIPTION, console)
     parser.add_argument("--port", type=port, default=0, help="sandbox port (default: 0, any free port)")
     parser.add_argument(
         "--keep-open", action="store_true", help="keep the sandbox serving afterwards, to look at its page"
     )
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    console = Console()
     try:
-        args = parser.parse_args(argv)
+        args = build_parser(console).parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     try:
