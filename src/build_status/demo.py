@@ -20,7 +20,7 @@ from .bitbucket import Bitbucket
 from .cli import argument_parser
 from .errors import EXIT_INPUT
 from .sandbox import Sandbox
-from .sandbox.command import listen_error, port
+from .sandbox.command import listen_error, port_number
 from .sandbox.runner import Job, JobRun
 from .settings import Auth
 from .workflow import Console
@@ -46,7 +46,7 @@ DESCRIPTION = (
 
 def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
     parser = argument_parser("build-status demo", DESCRIPTION, console)
-    parser.add_argument("--port", type=port, default=0, help="sandbox port (default: 0, any free port)")
+    parser.add_argument("--port", type=port_number, default=0, help="sandbox port (default: 0, any free port)")
     parser.add_argument(
         "--keep-open", action="store_true", help="keep the sandbox serving afterwards, to look at its page"
     )

@@ -72,7 +72,7 @@ def _burst(text: str) -> int:
     return value
 
 
-def port(text: str) -> int:
+def port_number(text: str) -> int:
     """A port to listen on, 0 for any free one (argparse type for --port)."""
     try:
         value = int(text)
@@ -118,7 +118,7 @@ def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback)")
     parser.add_argument(
-        "--port", type=port, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free port)"
+        "--port", type=port_number, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free port)"
     )
     parser.add_argument("--context-path", default="", help="Bitbucket context path, e.g. /stash (default: none)")
     parser.add_argument(
