@@ -181,7 +181,7 @@ class Bitbucket:
         try:
             return http.request(self.session, self.deadline, method, url, headers=headers, **kwargs)
         except requests.RequestException as exc:
-            reason = http.describe_exception(exc)
+            reason = http.describe_exception(exc).rstrip(".")  # the sentence adds its own
             if http.may_have_arrived(exc):
                 landed = " The status may have landed; the answer could not be read." if method == "POST" else ""
                 raise RemoteError(
@@ -299,7 +299,7 @@ def _json(response: requests.Response) -> dict[str, Any]:
 
 
 def _connection_hint(exc: BaseException) -> str:
-    reason = http.describe_exception(exc)
+    reason = http.describe_exception(exc).rstrip(".")  # the sentence adds its own
     if reason == "the host name does not resolve":
         return " Check bitbucket-url (and HTTPS_PROXY/NO_PROXY if a proxy is needed)."
     return ""

@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .errors import EXIT_INPUT, EXIT_REMOTE, InputError
+from .errors import EXIT_INPUT, EXIT_REMOTE, InputError, sentence
 from .inputs import INPUTS
 from .workflow import Console
 
@@ -26,30 +26,109 @@ if TYPE_CHECKING:
 SUBCOMMANDS = ("sandbox", "demo")
 #: Subcommands that take the inputs as flags: ``post`` (the default) and ``check`` (read back).
 INPUT_COMMANDS = ("post", "check")
+#: One line per command for ``build-status --help``.
+COMMANDS = {
+    "post": "(the default) post a build status to Bitbucket, close a Coveralls parallel build or relay a "
+    "webapp.io run, as the options ask",
+    "check": "read back every build status of the commit(s), show the tally and fail when one is FAILED",
+    "sandbox": "serve a local emulation of Bitbucket, Coveralls and webapp.io (build-status sandbox --help)",
+    "demo": "run a small matrix workflow against the sandbox, end to end (build-status demo --help)",
+}
+USAGE = {
+    "post": "build-status [post] [--INPUT VALUE ...]\n"
+    "       build-status check [--INPUT VALUE ...]\n"
+    "       build-status sandbox [--port N] [--host ADDRESS] [...]\n"
+    "       build-status demo [--port N] [--keep-open]",
+    "check": "build-status check [--INPUT VALUE ...]",
+}
+DESCRIPTIONS = {
+    "post": "Post a commit's build status to Bitbucket Server / Data Center, close a Coveralls parallel build, "
+    "or relay a webapp.io run to Bitbucket, as the options ask.",
+    "check": "Read back every build status of the commit(s) instead of posting one (check: true), show the "
+    "tally as Bitbucket counts it and fail when any key is FAILED: the gate of a fan-in job. It takes the "
+    "options of build-status post.",
+}
+#: The --help sections of the inputs: by the start of their names, the run's own, and the status posted.
+SECTIONS = (
+    ("", "Bitbucket and the build status"),
+    ("check", "reading the statuses back (build-status check)"),
+    ("coveralls-", "Coveralls: closing a parallel build"),
+    ("webappio-", "webapp.io: relaying a run"),
+    ("run", "connection and run"),
+)
+RUN_INPUTS = ("ca-cert", "insecure", "timeout", "fail-on-error", "dry-run")
+EPILOG = (
+    "Every option can also be given as an INPUT_<NAME> variable (INPUT_BITBUCKET-URL or INPUT_BITBUCKET_URL), "
+    "as GitHub Actions passes them; a flag wins over the variable.",
+    "Exit codes: 0 done (or fail-on-error false); 1 a server refused or could not be reached in time (for "
+    "check: a build is FAILED, or still running after check-wait); 2 an input is wrong, and nothing was sent.",
+)
 
 
-def make_parser(console: Console | None = None) -> argparse.ArgumentParser:
-    """The command line's parser: a usage mistake is one error line through the console (exit 2).
+def argument_parser(
+    prog: str, description: str | tuple[str, ...], console: Console | None = None, **kwargs: object
+) -> argparse.ArgumentParser:
+    """An argparse parser for the command ``prog``: a usage mistake is one error line through the console
+    (exit 2); the description and epilog are paragraphs (each string one, wrapped here)."""
+    import argparse
+    import textwrap
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            (console or Console()).error(f"{message} (see {self.prog} --help)")
+            raise SystemExit(EXIT_INPUT)
+
+    def paragraphs(texts: str | tuple[str, ...]) -> str:
+        texts = (texts,) if isinstance(texts, str) else texts
+        return "\n\n".join(text if "\n" in text else textwrap.fill(text, help_width()) for text in texts)
+
+    epilog = kwargs.pop("epilog", None)
+    return Parser(
+        prog=prog,
+        description=paragraphs(description),
+        epilog=paragraphs(epilog) if epilog else None,  # type: ignore[arg-type]
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def help_width() -> int:
+    """The width argparse wraps the options' help to (the terminal's, less 2), for the paragraphs too."""
+    import shutil
+
+    return max(shutil.get_terminal_size().columns - 2, 40)
+
+
+def make_parser(console: Console | None = None, command: str = "post") -> argparse.ArgumentParser:
+    """The parser of ``build-status [post]`` and ``build-status check``: every input of the catalogue is a flag.
 
     Built only when there are arguments: the action passes none (inputs arrive as ``INPUT_*``), and
     argparse would cost its start-up time on every step.
     """
-    import argparse
+    description: tuple[str, ...] = (DESCRIPTIONS[command],)
+    if command == "post":
+        import textwrap
 
-    class Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> None:  # type: ignore[override]
-            (console or Console()).error(f"{message} (see build-status --help)")
-            raise SystemExit(EXIT_INPUT)
-
-    parser = Parser(
-        prog="build-status",
-        description="Post a commit's build status to Bitbucket Server / Data Center. Every option can "
-        "also be given as an INPUT_<NAME> variable (INPUT_BITBUCKET-URL or INPUT_BITBUCKET_URL). "
-        "Other commands: 'build-status sandbox' (a local Bitbucket emulation), 'build-status demo'.",
+        lines = [textwrap.fill(text, help_width(), initial_indent=f"  {name:<9} ", subsequent_indent=" " * 12)
+                 for name, text in COMMANDS.items()]  # fmt: skip
+        description += ("commands:\n" + "\n".join(lines),)
+    parser = argument_parser(
+        "build-status" if command == "post" else f"build-status {command}",
+        description,
+        console,
+        usage=USAGE[command],
+        epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"build-status {__version__}")
+    groups = {prefix: parser.add_argument_group(title) for prefix, title in SECTIONS}
     for item in INPUTS:
-        parser.add_argument(item.flag, dest=item.name, metavar=item.metavar, help=item.description)
+        section = (
+            "run" if item.name in RUN_INPUTS else next((p for p, _ in SECTIONS[1:] if item.name.startswith(p)), "")
+        )
+        default = f" (default: {item.static_default})" if item.static_default else ""
+        if command == "check" and item.name == "check":
+            default = " (build-status check sets it)"
+        groups[section].add_argument(item.flag, dest=item.name, metavar=item.metavar, help=item.description + default)
     return parser
 
 
@@ -59,27 +138,31 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None, *, st
     env = dict(os.environ) if env is None else env
     if argv and argv[0] in SUBCOMMANDS:
         return _subcommand(argv[0], argv[1:])
+    command = "post"
     if argv and argv[0] in INPUT_COMMANDS:
-        if argv[0] == "check":
+        command = argv[0]
+        if command == "check":
             env = {**env, "INPUT_CHECK": "true"}
         argv = argv[1:]
     console = Console(env)
     try:
-        return _final(_post(argv, env, console, stage), console)
+        return _final(_post(argv, env, console, stage, command), console)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_INPUT
     except KeyboardInterrupt:
         console.error("Interrupted.")
         return EXIT_REMOTE
     except Exception as exc:  # a bug: say so without leaking anything
-        console.error(f"Internal error ({type(exc).__name__}): {exc}. Please report it with the debug log.")
+        console.error(
+            sentence(f"Internal error ({type(exc).__name__}): {exc}") + " Please report it with the debug log."
+        )
         import traceback
 
         console.debug("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         return EXIT_REMOTE
 
 
-def _post(argv: list[str], env: dict[str, str], console: Console, stage: str) -> int:
+def _post(argv: list[str], env: dict[str, str], console: Console, stage: str, command: str = "post") -> int:
     from . import jobend
     from .context import read_context
     from .inputs import read_raw
@@ -90,7 +173,7 @@ def _post(argv: list[str], env: dict[str, str], console: Console, stage: str) ->
         if saved is None:  # the main stage posted a final state, or nothing (report-job-end is off)
             console.debug("report-job-end: the main stage left no job end to report.")
             return 0
-    flags = vars(make_parser(console).parse_args(argv)) if argv else {}
+    flags = vars(make_parser(console, command).parse_args(argv)) if argv else {}
     context = read_context(env)
     raw = read_raw(env, flags, context)
     _register_secrets(raw, console)

@@ -39,6 +39,8 @@ def run(
         return _failed(settings, common, console, f"Gave up closing the build: {exc.message}; raise timeout.")
     except RemoteError as exc:
         return _failed(settings, common, console, exc.message)
+    # The count is Coveralls' own (the answer's jobs): the output, the log and the summary all say that one.
+    jobs_text = _jobs(closed.jobs, settings.carryforward)
     if closed.closed_before:
         console.warning(
             f"Coveralls parallel build {settings.build_number} was closed by an earlier attempt of this request "
@@ -46,18 +48,24 @@ def run(
             title="Coveralls",
         )
     else:
-        jobs = f", {closed.jobs} job(s)" if closed.jobs is not None else ""
+        jobs = f", {jobs_text}" if closed.jobs is not None else ""
         console.info(f"Closed Coveralls parallel build {settings.build_number}{jobs}: {closed.url or '(no URL given)'}")
     if closed.url:
         console.set_output("coveralls-url", closed.url)
     if closed.jobs is not None:
         console.set_output("coveralls-jobs", str(closed.jobs))
     build = markdown_link(f"`{markdown_cell(settings.build_number)}`", closed.url)
-    jobs_text = f"{closed.jobs} job(s)" if closed.jobs is not None else "jobs not reported"
     console.summary(
         f"### Coveralls\n\nClosed parallel build {build}: {jobs_text}; carry-forward flags: {markdown_cell(flags)}.\n\n"
     )
     return True
+
+
+def _jobs(count: int | None, carryforward: tuple[str, ...]) -> str:
+    """Coveralls' count of the build's jobs, which includes the carried-forward flags."""
+    if count is None:
+        return "jobs not reported"
+    return f"{count} job(s)" + (" as Coveralls counts them, carried-forward flags included" if carryforward else "")
 
 
 def _failed(settings: CoverallsSettings, common: Settings, console: Console, message: str) -> bool:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 
 from . import answers, http
-from .errors import RemoteError
+from .errors import RemoteError, sentence
 from .workflow import cut
 
 NO_BUILD = "no build matching"
@@ -63,7 +63,7 @@ class Coveralls:
             )
         except requests.RequestException as exc:
             # The exception's text quotes the URL with its query string: never use it.
-            reason = http.describe_exception(exc)
+            reason = http.describe_exception(exc).rstrip(".")  # the sentence adds its own
             if http.may_have_arrived(exc):
                 raise RemoteError(
                     f"Coveralls at {self.host} was sent the webhook but gave no readable answer while closing build "
@@ -115,7 +115,7 @@ def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
 
 def _explain(status: int, message: str, build_number: str) -> str:
     lowered = message.lower()
-    text = f"Coveralls answered {status} while closing parallel build {build_number}: {cut(message, 300)}."
+    text = sentence(f"Coveralls answered {status} while closing parallel build {build_number}: {cut(message, 300)}")
     if NO_BUILD in lowered:
         return (
             f"{text} The build number sent was '{build_number}': it must equal the build number the parallel "

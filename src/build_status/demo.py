@@ -17,9 +17,13 @@ from pathlib import Path
 
 from . import http
 from .bitbucket import Bitbucket
+from .cli import argument_parser
+from .errors import EXIT_INPUT
 from .sandbox import Sandbox
+from .sandbox.command import listen_error, port_number
 from .sandbox.runner import Job, JobRun
 from .settings import Auth
+from .workflow import Console
 
 SHA = "c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ffe"
 TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's published demo token
@@ -33,14 +37,34 @@ JOBS = [
 COLOURS = {"SUCCESSFUL": "\033[32m", "FAILED": "\033[31m", "INPROGRESS": "\033[34m"}
 
 
-def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="build-status demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0, help="sandbox port (default: any free port)")
+DESCRIPTION = (
+    "Run a small matrix workflow against the embedded sandbox Bitbucket, end to end: three jobs run the action's "
+    "step as the GitHub runner does (INPROGRESS, then the job's outcome with its test counts); one fails and "
+    "the commit goes red, its re-run posts to the same key and the commit goes green.",
+)
+
+
+def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
+    parser = argument_parser("build-status demo", DESCRIPTION, console)
+    parser.add_argument("--port", type=port_number, default=0, help="sandbox port (default: 0, any free port)")
     parser.add_argument(
         "--keep-open", action="store_true", help="keep the sandbox serving afterwards, to look at its page"
     )
-    args = parser.parse_args(argv)
-    with Sandbox(port=args.port) as sandbox, tempfile.TemporaryDirectory(prefix="demo-") as tmp:
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    console = Console()
+    try:
+        args = build_parser(console).parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
+    try:
+        sandbox = Sandbox(port=args.port)
+    except OSError as exc:
+        console.error(listen_error(exc, "127.0.0.1", args.port))
+        return EXIT_INPUT
+    with sandbox, tempfile.TemporaryDirectory(prefix="demo-") as tmp:
         print(f"Sandbox Bitbucket at {sandbox.url} (overview page: {sandbox.url}/)")
         print(f"Commit {SHA}, workflow 'CI', repository {PROJECT}/{REPO}\n")
         failures = 0

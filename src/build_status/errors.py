@@ -29,3 +29,10 @@ class RemoteError(Exception):
 
 class DeadlineExceeded(RemoteError):
     """The run's deadline (the ``timeout`` input) passed."""
+
+
+def sentence(text: str) -> str:
+    """``text`` as a finished sentence: a full stop added unless it ends with one (or ``!``, ``?``, ``…``)
+    already, as a server's own message often does, so no message ends with ``..``."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."

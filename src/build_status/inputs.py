@@ -300,7 +300,8 @@ INPUTS: tuple[Input, ...] = (
     Input(
         "webappio-branch",
         "Find the most recent webapp.io run on this branch (exact, case sensitive); with webappio-trigger, "
-        "the branch to run (default: the pull request's head branch, else the pushed branch).",
+        "the branch to run (default: the pull request's head branch, else the pushed branch; required where "
+        "there is neither, as on a tag push or outside GitHub Actions).",
         metavar="BRANCH",
     ),
     Input(
@@ -377,7 +378,11 @@ OUTPUTS: tuple[Output, ...] = (
     Output("failed-keys", "With check: the keys whose state is FAILED, one per line (matrix keys hold commas)."),
     Output("missing-keys", "With check: the check-keys patterns that no key matches, one per line."),
     Output("coveralls-url", "The Coveralls build page, once the parallel build is closed."),
-    Output("coveralls-jobs", "How many jobs the closed Coveralls build has (when Coveralls says)."),
+    Output(
+        "coveralls-jobs",
+        "How many jobs the closed Coveralls build has as Coveralls counts them, carried-forward flags included "
+        "(when Coveralls says).",
+    ),
     Output("webappio-job-id", "The id of the webapp.io run relayed."),
     Output("webappio-status", "The webapp.io run's calculated_status as last seen (e.g. SUCCEEDED, FAILURE)."),
     Output("webappio-url", "The webapp.io run's page, when webapp.io gives one."),

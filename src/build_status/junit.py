@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from .errors import InputError
+from .errors import InputError, sentence
 from .workflow import cut
 
 INPUT = "test-results"
@@ -125,7 +125,7 @@ def count_file(path: str, shown: str | None = None) -> TestCounts:
         with open(path, "rb") as stream:
             return _count(iterparse(stream, ("start", "end")), name)
     except OSError as exc:
-        raise InputError(INPUT, f"cannot read {name}: {exc.strerror or exc}.") from None
+        raise InputError(INPUT, sentence(f"cannot read {name}: {exc.strerror or exc}")) from None
     except DefusedXmlException as exc:
         if isinstance(exc, EntitiesForbidden):
             why = "declares XML entities, which are refused (protection against entity expansion)"
@@ -222,4 +222,4 @@ def _shown(path: str, base: str) -> str:
 
 def _malformed(name: str, reason: str, where: str = "") -> str:
     place = f" ({where})" if where else ""
-    return f"{name} is not well-formed XML{place}: {reason}. Point test-results at JUnit XML reports."
+    return sentence(f"{name} is not well-formed XML{place}: {reason}") + " Point test-results at JUnit XML reports."

@@ -574,7 +574,14 @@ def parse_webappio(
         for name, value in (("webappio-job-id", job_id), ("webappio-query", query)):
             if value:
                 raise InputError(name, "cannot be used with webappio-trigger: true, which follows the run it starts.")
-        branch = branch or context.head_branch or "master"
+        # webapp.io would run an unnamed branch as master: a branch that may not exist, or not be this commit's.
+        branch = branch or context.head_branch
+        if not branch:
+            raise InputError(
+                "webappio-branch",
+                "is needed to start a webapp.io run here: no branch was pushed (a tag, or not in GitHub Actions), "
+                "so give the branch the run is for, e.g. main.",
+            )
         if not ref:
             ref = bitbucket.commits[0] if bitbucket else _first_commit(raw["commit"])
     else:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from . import answers, http
-from .errors import RemoteError
+from .errors import RemoteError, sentence
 from .workflow import cut
 
 #: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").
@@ -245,7 +245,7 @@ class Webappio:
             )
         except requests.RequestException as exc:
             # The exception's text quotes the URL with its query string: never use it.
-            reason = http.describe_exception(exc)
+            reason = http.describe_exception(exc).rstrip(".")  # the sentence adds its own
             if http.may_have_arrived(exc):
                 raise WebappioError(
                     f"webapp.io at {self.host} was sent the request but gave no readable answer while {what}: "
@@ -297,19 +297,19 @@ def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
 
 def _explain(response: requests.Response, message: str, what: str) -> str:
     status = response.status_code
-    text = f"webapp.io answered {status} while {what}: {cut(message, 300)}"
+    text = sentence(f"webapp.io answered {status} while {what}: {cut(message, 300)}")
     lowered = message.lower()
     if status in (401, 403) or "token" in lowered:
-        return f"{text}. Check webappio-token (an API token from webapp.io's settings)."
+        return f"{text} Check webappio-token (an API token from webapp.io's settings)."
     if "repositor" in lowered:
-        return f"{text}. Check webappio-repo: the repository name as webapp.io shows it."
+        return f"{text} Check webappio-repo: the repository name as webapp.io shows it."
     if "query" in lowered or "search" in lowered:
-        return f"{text}. Check webappio-query (webapp.io's search language)."
+        return f"{text} Check webappio-query (webapp.io's search language)."
     if status == 429 or status >= 500:
-        return f"{text}. webapp.io stayed unavailable within the timeout; try again later."
+        return f"{text} webapp.io stayed unavailable within the timeout; try again later."
     if 300 <= status < 400:
-        return f"{text}. Check webappio-endpoint: redirects are not followed."
-    return f"{text}."
+        return f"{text} Check webappio-endpoint: redirects are not followed."
+    return text
 
 
 def _text(value: Any) -> str:

@@ -112,9 +112,20 @@ def test_trigger_defaults_branch_and_ref_from_the_run():
     pr = context(event={"pull_request": {"head": {"ref": "feature x", "sha": "b" * 40}}})
     w = parse_settings(raw_inputs(pr, **WEBAPPIO, webappio_trigger="true"), pr).webappio
     assert w.branch == "feature x" and w.ref == "b" * 40
-    tag = context(ref="refs/tags/v1")
-    w = parse_settings(raw_inputs(tag, **WEBAPPIO, webappio_trigger="true"), tag).webappio
-    assert w.branch == "master"
+
+
+@pytest.mark.parametrize(
+    "ctx",
+    [context(ref="refs/tags/v1"), context(actions=False, ref="", workflow="", job="", run_id="", run_number="")],
+    ids=["tag push", "outside GitHub Actions"],
+)
+def test_trigger_without_any_branch_is_an_input_error_naming_webappio_branch(ctx):
+    with pytest.raises(InputError) as info:
+        parse_settings(raw_inputs(ctx, **WEBAPPIO, webappio_trigger="true"), ctx)
+    assert info.value.name == "webappio-branch"
+    assert "no branch was pushed" in info.value.message and "e.g. main" in info.value.message
+    w = parse_settings(raw_inputs(ctx, **WEBAPPIO, webappio_trigger="true", webappio_branch="release"), ctx).webappio
+    assert w.branch == "release" and w.ref == SHA
 
 
 def test_trigger_options():

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import signal
 import sys
 import threading
 from typing import TextIO
 
+from ..cli import argument_parser
+from ..errors import EXIT_INPUT
+from ..workflow import Console
 from .bitbucket import TOKEN_KINDS, BitbucketConfig, parse_version
 from .coveralls import DEFAULT_REPO_TOKEN
 from .server import Sandbox
@@ -68,6 +72,36 @@ def _burst(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    """A port to listen on, 0 for any free one (argparse type for --port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port number; give one from 1 to 65535, or --port 0 for any free port"
+        )
+    return value
+
+
+def listen_error(exc: OSError, host: str, port: int) -> str:
+    """One line saying why the sandbox cannot listen on ``host:port`` and what to do."""
+    where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {where}: port {port} is in use (another sandbox?); stop what uses it, pick another "
+            "with --port, or give --port 0 for any free port."
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"cannot listen on {where}: permission denied (ports below 1024 need root); pick another with --port, "
+            "or give --port 0 for any free port."
+        )
+    reason = (exc.strerror or str(exc)).rstrip(".")
+    return f"cannot listen on {where}: {reason}; check --host (127.0.0.1 is this machine's loopback) and --port."
+
+
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -75,15 +109,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="build-status sandbox",
-        description="Serve a local emulation of Bitbucket's build-status REST API, of Coveralls' job upload and "
-        "parallel build webhook, and of webapp.io's CI-jobs API (with an overview page).",
+def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
+    parser = argument_parser(
+        "build-status sandbox",
+        "Serve a local emulation of Bitbucket's build-status REST API, of Coveralls' job upload and parallel "
+        "build webhook, and of webapp.io's CI-jobs API (with an overview page), in the foreground until Ctrl+C.",
+        console,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free port)"
+        "--port", type=port_number, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free port)"
     )
     parser.add_argument("--context-path", default="", help="Bitbucket context path, e.g. /stash (default: none)")
     parser.add_argument(
@@ -155,15 +190,15 @@ def _announce(
 def run(argv: list[str], out: TextIO | None = None) -> int:
     """Run ``build-status sandbox`` with ``argv`` (the arguments after ``sandbox``); the exit code."""
     out = out or sys.stdout
-    parser = build_parser()
+    console = Console()
+    parser = build_parser(console)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if args.burst is not None and args.rate_limit is None:
-        parser.print_usage(sys.stderr)
-        print("build-status sandbox: error: --burst needs --rate-limit", file=sys.stderr)
-        return 2
+        console.error("--burst needs --rate-limit (see build-status sandbox --help)")
+        return EXIT_INPUT
     fields: dict = {"context_path": args.context_path, "version": args.bitbucket_version}
     if args.user:
         fields["users"] = dict(args.user)
@@ -175,9 +210,12 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
         sandbox = Sandbox(
             args.host, args.port, bitbucket=config, webappio=webappio, rate=args.rate_limit, burst=args.burst
         )
-    except (OSError, ValueError) as exc:
-        print(f"build-status sandbox: error: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        console.error(listen_error(exc, args.host, args.port))
+        return EXIT_INPUT
+    except ValueError as exc:
+        console.error(f"{exc} (see build-status sandbox --help)")
+        return EXIT_INPUT
 
     stop = threading.Event()
     previous = {}

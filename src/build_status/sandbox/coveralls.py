@@ -222,7 +222,7 @@ class CoverallsEmulation(ConfiguredEmulation):
             {
                 "done": True,
                 "url": f"{self._base(request)}/builds/{build['id']}",
-                "jobs": len(build["jobs"]) + len(build["carried"]),
+                "jobs": build["job_count"],
             },
         )
 

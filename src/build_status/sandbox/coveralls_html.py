@@ -37,7 +37,17 @@ def _percent(value: object) -> str:
 
 
 def _flags(build: dict[str, Any]) -> str:
-    return esc(", ".join(job.get("flag_name") or NO_FLAG for job in build["jobs"]))
+    uploaded = [job.get("flag_name") or NO_FLAG for job in build["jobs"]]
+    carried = [f"{item['flag_name']} (carried forward)" for item in build["carried"]]
+    return esc(", ".join(uploaded + carried))
+
+
+def _job_count(build: dict[str, Any]) -> str:
+    """The count the webhook answered (``jobs``), and what it is made of."""
+    count = int(build["job_count"])
+    if not build["carried"]:
+        return str(count)
+    return f"{count} ({len(build['jobs'])} uploaded, {len(build['carried'])} carried forward)"
 
 
 def _carried(build: dict[str, Any]) -> str:
@@ -51,7 +61,7 @@ def _build_row(build: dict[str, Any]) -> str:
         f'<td><a href="/builds/{int(build["id"])}">#{int(build["id"])}</a></td>'
         f"<td><code>{esc(build['number'] if build['number'] is not None else '(none)')}</code></td>"
         f"<td>{state_badge(build)}</td>"
-        f"<td>{len(build['jobs'])}: {_flags(build)}</td>"
+        f"<td>{int(build['job_count'])}: {_flags(build)}</td>"
         f"<td>{_carried(build)}</td>"
         f"<td>{int(build['closes'])}</td>"
         f"<td>{esc(_time(build['created_at']))}</td>"
@@ -101,7 +111,7 @@ def build_page(build: dict[str, Any]) -> str:
         [
             ("CI build number", f"<code>{esc(build['number'])}</code>"),
             ("State", state_badge(build)),
-            ("Jobs", str(len(build["jobs"]))),
+            ("Jobs", _job_count(build)),
             ("Carried forward", _carried(build)),
             ("Webhook calls", str(int(build["closes"]))),
             ("Created", esc(_time(build["created_at"]))),

@@ -153,4 +153,8 @@ class CoverallsStore:
 
 
 def _public(build: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy({name: value for name, value in build.items() if not name.startswith("_")})
+    """A copy without the private fields, with ``job_count``: the jobs as Coveralls counts them, the uploads
+    and the carried-forward flags (what the webhook answers as ``jobs`` and the pages show)."""
+    public = copy.deepcopy({name: value for name, value in build.items() if not name.startswith("_")})
+    public["job_count"] = len(build["jobs"]) + len(build["carried"])
+    return public
