@@ -213,10 +213,16 @@ def _post_all(
     if before_post is not None:
         progress.saved = before_post(plan)
         if not progress.saved:
+            where = (
+                "could not be saved in GITHUB_STATE"
+                if console.env.get("GITHUB_STATE")
+                else "has nowhere to go: GITHUB_STATE is not set (this runner keeps no state for post stages; "
+                "set report-job-end: false and post the final state from a last step under if: always())"
+            )
             progress.give_up(
                 settings.commits,
-                f"Nothing was posted: the state the post stage needs could not be saved in GITHUB_STATE, and "
-                f"{state} without the job's end to follow would stay on the commit for ever.",
+                f"Nothing was posted: the state the post stage needs {where}, and {state} without the job's end "
+                "to follow would stay on the commit for ever.",
             )
             return
     if state != settings.state:

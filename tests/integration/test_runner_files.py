@@ -95,3 +95,11 @@ def test_an_input_error_stays_exit_2(sandbox, step, tmp_path):
     result = step({"state": "GREEN"}, extra_env={"GITHUB_OUTPUT": path})
     assert result.returncode == 2
     assert sandbox.requests() == []
+
+
+def test_a_runner_without_state_for_post_stages_gets_no_inprogress_left_behind(sandbox, step):
+    result = step(WRITES["GITHUB_STATE"], extra_env={"GITHUB_STATE": ""})
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = result.error_lines
+    assert "GITHUB_STATE is not set" in line and "report-job-end: false" in line, line
+    assert sandbox.bitbucket.statuses(SHA) == []
