@@ -171,3 +171,44 @@ def test_tls_verify_choices(tmp_path):
     combined = http.tls_verify(pem, False, {"REQUESTS_CA_BUNDLE": str(bundle)}, str(tmp_path))
     text = Path(combined).read_text()
     assert text.startswith("ENV BUNDLE") and "MIIB" in text
+
+
+# -- redirects offer the base URL; Retry-After that is not a number of seconds or a date ----------------
+def _redirected(requested: str, location: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 301
+    response.url = requested
+    response.headers["Location"] = location
+    return response
+
+
+@pytest.mark.parametrize(
+    ("base", "requested", "location", "expected"),
+    [
+        (
+            "https://bb.example.com",
+            "https://bb.example.com/rest/build-status/1.0/commits/abc",
+            "https://new.example.com/bitbucket/rest/build-status/1.0/commits/abc",
+            "https://new.example.com/bitbucket",
+        ),
+        ("https://coveralls.io", "https://coveralls.io/webhook?repo_token=T", "/api/webhook", "https://coveralls.io/api"),
+        ("https://bb.example.com", "https://bb.example.com/rest/x", "https://sso.example.com/login?next=/", ""),
+        ("https://bb.example.com", "https://bb.example.com/rest/x", "javascript:alert(1)", ""),
+    ],
+)
+def test_a_redirect_gives_the_base_url_to_use(base, requested, location, expected):
+    assert http.redirect_base(_redirected(requested, location), base) == expected
+
+
+@pytest.mark.parametrize("value", ["1.5", "-5", "soon", "", "99999999999999999999999999 years"])
+def test_a_retry_after_that_is_neither_seconds_nor_a_date_counts_as_absent(value):
+    response = requests.Response()
+    response.status_code = 503
+    response.headers["Retry-After"] = value
+    assert http.make_retry(http.Deadline(10)).get_retry_after(response) is None
+
+
+def test_a_retry_after_in_seconds_still_counts():
+    response = requests.Response()
+    response.headers["Retry-After"] = "3"
+    assert http.make_retry(http.Deadline(10)).get_retry_after(response) == 3
