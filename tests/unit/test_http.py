@@ -191,7 +191,12 @@ def _redirected(requested: str, location: str) -> requests.Response:
             "https://new.example.com/bitbucket/rest/build-status/1.0/commits/abc",
             "https://new.example.com/bitbucket",
         ),
-        ("https://coveralls.io", "https://coveralls.io/webhook?repo_token=T", "/api/webhook", "https://coveralls.io/api"),
+        (
+            "https://coveralls.io",
+            "https://coveralls.io/webhook?repo_token=T",
+            "/api/webhook",
+            "https://coveralls.io/api",
+        ),
         ("https://bb.example.com", "https://bb.example.com/rest/x", "https://sso.example.com/login?next=/", ""),
         ("https://bb.example.com", "https://bb.example.com/rest/x", "javascript:alert(1)", ""),
     ],
