@@ -65,13 +65,14 @@ def render(all_rows: list[Row]) -> str:
         "Written by the test suite (`tests/reliability/`): every scenario runs the real `entrypoint.py` as a",
         "process against servers on loopback (the sandbox with its fault switches, real TLS servers with a",
         "generated CA, a forward proxy), bounded in time. `scripts/test` checks that this file matches what",
-        "the suite observed; `BUILD_STATUS_WRITE_REPORT=1 scripts/test tests/reliability` rewrites it. The",
-        "*Measured* column is from the run that wrote the file and is not compared.",
+        "the suite observed; after `scripts/test` has set up `.venv`,",
+        "`BUILD_STATUS_WRITE_REPORT=1 .venv/bin/pytest tests/reliability` rewrites it. The *Measured* column",
+        "is from the run that wrote the file and is not compared.",
         "",
         "Every scenario also checks that no secret (Bitbucket token and password, the Basic header's base64,",
-        "the Coveralls repo token, the webapp.io token) appears in stdout, stderr, `$GITHUB_OUTPUT`,",
-        "`$GITHUB_STEP_SUMMARY` or any file the run wrote, apart from the `::add-mask::` lines that mask",
-        "them, and that no Python traceback is printed.",
+        "the Coveralls repo token, the webapp.io token), nor any six characters in a row of one, appears in",
+        "stdout, stderr, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY` or any file the run wrote, apart from the",
+        "`::add-mask::` lines that mask them, and that no Python traceback is printed.",
     ]
     for section, intro in SECTIONS.items():
         members = [row for row in all_rows if row.section == section]
