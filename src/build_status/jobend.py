@@ -51,6 +51,9 @@ class Saved(NamedTuple):
     #: The endpoint the main stage used ("" when it never learnt it) and whether it takes CANCELLED.
     api: str
     newer_states: bool
+    #: The start's name and parent: the end keeps them (act gives the post stage no matrix to derive them).
+    name: str = ""
+    parent: str = ""
 
 
 def defers(settings: Settings) -> bool:
@@ -94,6 +97,8 @@ def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: 
         "commits": list(settings.commits),
         "api": api,
         "newer_states": newer_states,
+        "name": settings.name,
+        "parent": settings.parent,
     }
     text = json.dumps(record, separators=(",", ":"))
     kept = _written(console.save_state, STATE_NAME, text)
@@ -132,6 +137,8 @@ def load(env: dict[str, str]) -> Saved | None:
             commits=tuple(str(sha) for sha in record["commits"]),
             api=str(record.get("api") or ""),
             newer_states=bool(record.get("newer_states")),
+            name=str(record.get("name") or ""),
+            parent=str(record.get("parent") or ""),
         )
     except (ValueError, KeyError, TypeError):
         return None
@@ -199,6 +206,8 @@ def for_post(settings: Settings, job_status: str, saved: Saved, env: dict[str, s
         state_explicit=False,
         key=saved.key,
         commits=commits,
+        name=saved.name or bitbucket.name,
+        parent=saved.parent or bitbucket.parent,
         # The description given was the start's; the end gets its outcome, counts and duration.
         description="",
         duration_ms=max(0, now_ms - saved.started_ms),
