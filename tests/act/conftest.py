@@ -25,10 +25,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -110,11 +111,11 @@ def release(tmp_path_factory) -> Path:
 @dataclass
 class ActRun:
     returncode: int
-    log: str
+    log: str = field(repr=False)
     seconds: float
     sha: str
     results: Path
-    command: list[str]
+    command: list[str] = field(repr=False)
 
     def result(self, name: str) -> dict:
         """A JSON file a workflow step wrote into ``$RESULTS`` (the step's outputs, say)."""
@@ -197,10 +198,17 @@ def run_act(tmp_path_factory, release):
             act_env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
         containers, networks = _containers(), _networks()
         started = time.monotonic()
+        # Its own session, so a run cut short takes the job's processes on the host with it.
+        process = subprocess.Popen(
+            command, cwd=repo, env=act_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )  # fmt: skip
         try:
-            process = subprocess.run(
-                command, cwd=repo, env=act_env, capture_output=True, text=True, timeout=ACT_TIMEOUT, check=False
-            )
+            log, _ = process.communicate(timeout=ACT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            log, _ = process.communicate()
+            raise AssertionError(f"act did not finish in {ACT_TIMEOUT} s:\n{log[-6000:]}") from None
         finally:
             seconds = time.monotonic() - started
             WALL_TIMES[name] = seconds
@@ -209,7 +217,6 @@ def run_act(tmp_path_factory, release):
                 docker("rm", "-f", container)
         assert not left, f"act left containers behind: {sorted(left)}"
         assert _networks() == networks, "act left networks behind"
-        log = process.stdout + process.stderr
         (base / "act.log").write_text(log, encoding="utf-8")
         return ActRun(process.returncode, log, seconds, sha, results, command)
 
