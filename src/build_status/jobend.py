@@ -4,6 +4,14 @@ The runner runs ``post.py`` (``runs.post-entrypoint``, ``post-if: always()``) wh
 inputs evaluated again, so that ``job-status``'s default ``${{ job.status }}`` is the job's final status,
 and with what the main stage saved through ``$GITHUB_STATE`` back as ``STATE_build_status``.
 
+Runners built on act (nektos/act, Gitea's and Forgejo's act_runner) give a Docker action's post stage no
+``STATE_*`` variables, and only the inputs written under ``with:`` (no action.yml defaults, so no
+``job.status`` unless ``job-status: ${{ job.status }}`` is written there). So the main stage also leaves its
+record in ``$GITHUB_ENV`` as ``BUILD_STATUS_STARTED_<hash of GITHUB_ACTION>`` (the step's id, the same in
+both stages), which every later step sees, post stages included; the post stage reads ``STATE_build_status``
+when present, else that mark of its own step.  When it cannot post the end, it says so as a warning with
+the fix, never silently.
+
 Any final state this tool posts in a job also leaves a mark in ``$GITHUB_ENV``
 (``BUILD_STATUS_FINAL_<hash of the key>`` = the commits), which every later step sees, post stages
 included: a final state a later step posted explicitly is not overwritten by the post stage.
@@ -24,6 +32,13 @@ from .states import INPROGRESS, SUCCESSFUL, from_job_status
 STATE_NAME = "build_status"
 STATE_VERSION = 1
 MARK_PREFIX = "BUILD_STATUS_FINAL_"
+STARTED_PREFIX = "BUILD_STATUS_STARTED_"
+#: What to do when the post stage cannot post the job's end (act-based runners).
+FIX = (
+    "add `job-status: ${{ job.status }}` under `with:` (act, Gitea and Forgejo pass only the inputs written "
+    "there to the post stage), or set report-job-end: false and post the final state from a last step under "
+    "if: always()."
+)
 
 
 class Saved(NamedTuple):
@@ -80,15 +95,32 @@ def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: 
         "api": api,
         "newer_states": newer_states,
     }
+    text = json.dumps(record, separators=(",", ":"))
+    kept = _written(console.save_state, STATE_NAME, text)
+    if console.env.get("GITHUB_ENV"):
+        # For runners that give post stages no STATE_* (act, Gitea, Forgejo); never a credential either.
+        kept = _written(console.set_env, started_mark(console.env), text) or kept
+    return kept
+
+
+def _written(command: Any, name: str, value: str) -> bool:
     try:
-        return console.save_state(STATE_NAME, json.dumps(record, separators=(",", ":"))) is not False
+        return command(name, value) is not False
     except OSError:
         return False
 
 
+def started_mark(env: dict[str, str]) -> str:
+    """The ``$GITHUB_ENV`` name of this step's record: one per step (``GITHUB_ACTION``), so another step's
+    post stage never takes it for its own."""
+    step = env.get("GITHUB_ACTION", "")
+    return STARTED_PREFIX + hashlib.sha256(step.encode("utf-8")).hexdigest()[:16].upper()
+
+
 def load(env: dict[str, str]) -> Saved | None:
-    """What the main stage saved, or None (it posted a final state, failed before posting, or was off)."""
-    text = env.get(f"STATE_{STATE_NAME}", "")
+    """What the main stage saved (``STATE_build_status``, else this step's mark in the job's environment),
+    or None (it posted a final state, failed before posting, or was off)."""
+    text = env.get(f"STATE_{STATE_NAME}", "").strip() or env.get(started_mark(env), "")
     if not text.strip():
         return None
     try:
@@ -106,6 +138,44 @@ def load(env: dict[str, str]) -> Saved | None:
     if record.get("v") != STATE_VERSION or not saved.key or not saved.commits:
         return None
     return saved
+
+
+def unreported_end(raw: dict[str, str], saved: Saved | None) -> str:
+    """Why the post stage cannot post the job's end though the main stage left it to it ("" when it can,
+    or when there is no end to post): the warning to give instead of ending silently."""
+    if saved is not None:
+        if raw["job-status"].strip():
+            return ""
+        return (
+            f"The job's end was not reported: no job status reached the post stage, so '{saved.key}' stays "
+            f"INPROGRESS on {len(saved.commits)} commit(s). To fix it, {FIX}"
+        )
+    if not _main_defers(raw):
+        return ""
+    return (
+        "The job's end was not reported: the main stage's record (STATE_build_status, or its mark in the job's "
+        "environment) did not reach the post stage, so the status it posted stays INPROGRESS. To fix it, set "
+        "report-job-end: false and post the final state from a last step under if: always()."
+    )
+
+
+def _main_defers(raw: dict[str, str]) -> bool:
+    """Whether, by these inputs, the main stage posted INPROGRESS and left the end to the post stage."""
+    from .settings import FALSE_WORDS, WEBAPPIO_INPUTS
+
+    def on(name: str) -> bool:
+        return raw[name].strip().lower() not in FALSE_WORDS
+
+    relaying = on("webappio-trigger") or any(raw[name].strip() for name in WEBAPPIO_INPUTS)
+    state = raw["state"].strip().upper()
+    return (
+        bool(raw["bitbucket-url"].strip())
+        and on("report-job-end")
+        and not on("check")
+        and not relaying
+        and state in ("", INPROGRESS)
+        and raw["job-status"].strip().lower() in ("", "success")
+    )
 
 
 def for_post(settings: Settings, job_status: str, saved: Saved, env: dict[str, str], now_ms: int) -> Settings | None:

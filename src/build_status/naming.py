@@ -52,10 +52,15 @@ def job_id(context: Context) -> str:
 
 
 def default_key(context: Context, matrix: list[tuple[str, str]]) -> str:
-    """``workflow/job[name=value,...]``, at most 255 characters (a longer tail is replaced by its hash)."""
+    """``workflow/job[name=value,...]``, at most 255 characters (a longer tail is replaced by its hash).
+
+    The matrix's names are in a canonical (sorted) order: the same combination gets the same key whatever
+    order the runner lists them in (GitHub keeps the workflow's, act sorts them) or a later edit of the
+    workflow puts them in.
+    """
     key = job_id(context)
     if matrix:
-        key += "[" + ",".join(f"{name}={value}" for name, value in matrix) + "]"
+        key += "[" + ",".join(f"{name}={value}" for name, value in sorted(matrix)) + "]"
     return fit_key(key)
 
 

@@ -214,8 +214,8 @@ def _post_all(
         progress.saved = before_post(plan)
         if not progress.saved:
             where = (
-                "could not be saved in GITHUB_STATE"
-                if console.env.get("GITHUB_STATE")
+                "could not be saved (neither in GITHUB_STATE nor in the job's environment, GITHUB_ENV)"
+                if console.env.get("GITHUB_STATE") or console.env.get("GITHUB_ENV")
                 else "has nowhere to go: GITHUB_STATE is not set (this runner keeps no state for post stages; "
                 "set report-job-end: false and post the final state from a last step under if: always())"
             )

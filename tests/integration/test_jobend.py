@@ -286,5 +286,68 @@ def test_a_state_that_is_not_ours_is_ignored(sandbox, tmp_path):
         stage="post",
         state={"build_status": "{not json"},
     )
-    assert (result.returncode, shown(result.stdout)) == (0, [])
+    # Nothing is posted from it; the end it stood for cannot be posted, and the step says so.
+    assert result.returncode == 0
+    (warning,) = shown(result.stdout)
+    assert warning.startswith("::warning title=report-job-end::The job's end was not reported")
     assert sandbox.requests() == []
+
+
+# -- act-based runners (nektos/act, Gitea's and Forgejo's act_runner) -------------------------------------
+def test_under_act_the_end_lands_through_the_jobs_environment(sandbox, job):
+    """act gives the post stage no STATE_* and no input defaults: with job-status written under with:, the
+    end still lands (the main stage's record comes back from $GITHUB_ENV), with duration and counts."""
+    run = job(Job(sha=SHA, runner="act"))
+    inputs = {**REPO, "job-status": "${{ job.status }}", "test-results": "reports/*.xml"}
+    main = run.step(inputs)
+    assert main.returncode == 0, main.stdout + main.stderr
+    assert [s["state"] for s in sandbox.bitbucket.statuses(SHA)] == ["INPROGRESS"]
+    assert any(name.startswith("BUILD_STATUS_STARTED_") for name in main.env)
+    assert TOKEN not in "".join(main.env.values())
+    (run.workspace / "reports").mkdir()
+    (run.workspace / "reports" / "junit.xml").write_text(PYTEST_XML, encoding="utf-8")
+    (post,) = run.end("failure")
+    assert post.returncode == 0, post.stdout + post.stderr
+    (ended,) = sandbox.bitbucket.statuses(SHA)
+    assert ended["state"] == "FAILED"
+    assert isinstance(ended["duration"], int) and ended["duration"] > 0
+    assert ended["testResults"] == {"successful": 2, "failed": 1, "skipped": 1}
+    assert len(posts(sandbox)) == 2
+
+
+def test_under_act_without_job_status_the_post_stage_says_what_to_add(sandbox, job):
+    run = job(Job(sha=SHA, runner="act"))
+    assert run.step(REPO).returncode == 0
+    (post,) = run.end("failure")
+    assert post.returncode == 0
+    (warning,) = [line for line in post.stdout.splitlines() if line.startswith("::warning")]
+    assert "no job status reached the post stage" in warning
+    assert "job-status: ${{ job.status }}" in warning and "report-job-end: false" in warning
+    assert len(posts(sandbox)) == 1, "nothing posted by the post stage"
+    assert [s["state"] for s in sandbox.bitbucket.statuses(SHA)] == ["INPROGRESS"]
+
+
+def test_another_steps_record_is_never_taken_for_ones_own(sandbox, job):
+    """Two steps in one job: the second's post stage (no record of its own) does not post the first's end."""
+    run = job()
+    assert run.step(REPO).outputs["state"] == "INPROGRESS"
+    other = run.step({**REPO, "key": "CI/lint", "report-job-end": "false", "state": "SUCCESSFUL"})
+    assert other.outputs["state"] == "SUCCESSFUL"
+    posts_before = len(posts(sandbox))
+    lint_post, build_post = run.end("success")  # last step first
+    assert not [line for line in shown(lint_post.stdout) if line.startswith("::")], "nothing to say, nothing to post"
+    assert len(posts(sandbox)) == posts_before + 1, "exactly one end: the first step's"
+    states = {s["key"]: s["state"] for s in sandbox.bitbucket.statuses(SHA)}
+    assert states == {"CI/build": "SUCCESSFUL", "CI/lint": "SUCCESSFUL"}
+    assert build_post.returncode == 0
+
+
+def test_the_default_key_does_not_depend_on_the_runners_matrix_order(sandbox, tmp_path):
+    matrix = {"python": "3.12", "os": "ubuntu"}  # the workflow's order; act lists the names sorted
+    inputs = {"bitbucket-url": sandbox.url, "bitbucket-token": TOKEN, "state": "SUCCESSFUL"}
+    github = _checked(JobRun(Job(sha=SHA, matrix=matrix), tmp_path / "github").step(inputs))
+    act = _checked(JobRun(Job(sha=SHA2, matrix=matrix, runner="act"), tmp_path / "act").step(inputs))
+    assert github.outputs["key"] == act.outputs["key"] == "CI/build[os=ubuntu,python=3.12]"
+    # The display name keeps the runner's order.
+    assert github.outputs["name"] == "CI › build (3.12, ubuntu)"
+    assert act.outputs["name"] == "CI › build (ubuntu, 3.12)"

@@ -55,12 +55,11 @@ def test_an_unwritable_runner_file_is_one_error_and_the_step_fails(sandbox, step
     assert line.startswith(f"::error title=build-status%3A ${variable} not written::Could not write ${variable}")
     assert f"({path})" in line
     if variable == "GITHUB_STATE":
-        # The main stage saves its state before it posts INPROGRESS: without it the post stage could not
-        # post the job's end, so nothing is posted and a second line says why.
-        assert result.error_lines[0] == line and len(result.error_lines) == 2
-        assert "Nothing was posted" in result.error_lines[1] and "for ever" in result.error_lines[1]
-        assert sandbox.bitbucket.statuses(SHA) == []
-        assert [entry for entry in sandbox.requests() if entry["method"] == "POST"] == []
+        # The main stage's record for the post stage also went to the job's environment ($GITHUB_ENV, as
+        # act-based runners need): the end can still follow, so INPROGRESS is posted.
+        assert result.error_lines == [line]
+        assert [s["state"] for s in sandbox.bitbucket.statuses(SHA)] == ["INPROGRESS"]
+        assert any(name.startswith("BUILD_STATUS_STARTED_") for name in result.env)
         return
     assert result.error_lines == [line]
     # The status landed, and the log says so.
@@ -78,7 +77,7 @@ def test_with_fail_on_error_false_it_is_a_warning_and_the_exit_code_stays(sandbo
     assert line.startswith("::warning ") and line.endswith("(fail-on-error is false)")
     assert result.error_lines == []
     posted = [status["state"] for status in sandbox.bitbucket.statuses(SHA)]
-    assert posted == ([] if variable == "GITHUB_STATE" else ["SUCCESSFUL"])
+    assert posted == (["INPROGRESS"] if variable == "GITHUB_STATE" else ["SUCCESSFUL"])
 
 
 def test_every_file_unwritable_at_once_is_one_line_each(sandbox, step, tmp_path):
@@ -97,8 +96,19 @@ def test_an_input_error_stays_exit_2(sandbox, step, tmp_path):
     assert sandbox.requests() == []
 
 
-def test_a_runner_without_state_for_post_stages_gets_no_inprogress_left_behind(sandbox, step):
-    result = step(WRITES["GITHUB_STATE"], extra_env={"GITHUB_STATE": ""})
+def test_nowhere_to_keep_the_record_for_the_post_stage_means_no_inprogress_left_behind(sandbox, step, tmp_path):
+    state = unwritable("missing-directory", tmp_path / "state")
+    env = unwritable("missing-directory", tmp_path / "env")
+    result = step(WRITES["GITHUB_STATE"], extra_env={"GITHUB_STATE": state, "GITHUB_ENV": env})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert len(about("GITHUB_STATE", result)) == 1 and len(about("GITHUB_ENV", result)) == 1
+    (withheld,) = [line for line in result.error_lines if "Nothing was posted" in line]
+    assert "for ever" in withheld
+    assert sandbox.bitbucket.statuses(SHA) == []
+
+
+def test_a_runner_without_state_or_environment_files_gets_no_inprogress_left_behind(sandbox, step):
+    result = step(WRITES["GITHUB_STATE"], extra_env={"GITHUB_STATE": "", "GITHUB_ENV": ""})
     assert result.returncode == 1, result.stdout + result.stderr
     (line,) = result.error_lines
     assert "GITHUB_STATE is not set" in line and "report-job-end: false" in line, line

@@ -54,25 +54,40 @@ class Job:
     run_number: str = "17"
     run_attempt: str = "1"
     server_url: str = "https://github.com"
+    #: "github", or "act" for runners built on nektos/act (act, Gitea's and Forgejo's act_runner): there
+    #: ``toJSON(matrix)`` lists the names sorted, and a Docker action's post stage gets no ``STATE_*`` and
+    #: only the inputs written under ``with:`` (no action.yml defaults).
+    runner: str = "github"
 
     def evaluate_default(self, name: str, expression: str) -> str:
         """The value the runner gives an input's ``${{ }}`` default in this job."""
+        if "${{" not in expression:
+            return expression
+        known = self._expressions()
+        if expression not in known:
+            raise KeyError(f"the runner emulation cannot evaluate {name}'s default {expression!r}")
+        return known[expression]()
+
+    def evaluate_given(self, value: str) -> str:
+        """A value written under ``with:``: one of the expressions known here is evaluated, any other text
+        is taken as it is."""
+        known = self._expressions()
+        return known[value]() if value in known else value
+
+    def _expressions(self) -> dict:
         pull_request = self.event.get("pull_request") or {}
         head = pull_request.get("head") or {}
-        known = {
+        return {
             "${{ github.event.pull_request.head.sha || github.sha }}": lambda: head.get("sha") or self.sha,
             "${{ job.status }}": lambda: self.status,
-            "${{ toJSON(matrix) }}": lambda: json.dumps(self.matrix, indent=2) if self.matrix else "null",
+            "${{ toJSON(matrix) }}": lambda: (
+                json.dumps(self.matrix, indent=2, sort_keys=self.runner == "act") if self.matrix else "null"
+            ),
             "${{ github.run_number }}": lambda: self.run_number,
             "${{ github.run_id }}": lambda: self.run_id,
             "${{ github.event.pull_request.head.ref && format('refs/heads/{0}', github.event.pull_request.head.ref)"
             " || github.ref }}": lambda: f"refs/heads/{head['ref']}" if head.get("ref") else self.ref,
         }
-        if "${{" not in expression:
-            return expression
-        if expression not in known:
-            raise KeyError(f"the runner emulation cannot evaluate {name}'s default {expression!r}")
-        return known[expression]()
 
 
 @dataclass
@@ -125,16 +140,27 @@ def parse_file_command(text: str) -> dict[str, str]:
 
 
 def step_env(
-    job: Job, inputs: dict[str, str], workdir: Path, *, base_env: dict[str, str] | None = None
+    job: Job,
+    inputs: dict[str, str],
+    workdir: Path,
+    *,
+    base_env: dict[str, str] | None = None,
+    defaults: bool = True,
 ) -> dict[str, str]:
-    """The environment of a container step: ``INPUT_*`` for every declared input, plus ``GITHUB_*``."""
+    """The environment of a container step: ``INPUT_*`` for every declared input, plus ``GITHUB_*``.
+
+    A value given as one of the ``${{ }}`` expressions the emulation knows is evaluated, as the runner
+    evaluates ``with:``; ``defaults=False`` leaves out the inputs not given (act's post stage).
+    """
     unknown = set(inputs) - {item.name for item in INPUTS}
     if unknown:
         raise KeyError(f"not inputs of action.yml: {sorted(unknown)}")
     env = dict(base_env if base_env is not None else _clean_env())
     for item in INPUTS:
         if item.name in inputs:
-            value = inputs[item.name]
+            value = job.evaluate_given(inputs[item.name])
+        elif not defaults:
+            continue
         elif item.default is not None:
             value = job.evaluate_default(item.name, item.default)
         else:
@@ -193,9 +219,11 @@ def run_step(
     """
     with tempfile.TemporaryDirectory(prefix="step-") as tmp:
         where = Path(workdir or tmp)
-        env = step_env(job, inputs, where)
+        act_post = stage == "post" and job.runner == "act"
+        env = step_env(job, inputs, where, defaults=not act_post)
         env.update(extra_env or {})
-        env.update({f"STATE_{name}": value for name, value in (state or {}).items()})
+        if not act_post:  # act gives a Docker action's post stage no STATE_* variables
+            env.update({f"STATE_{name}": value for name, value in (state or {}).items()})
         (where / "home").mkdir(exist_ok=True)
         (where / "tmp").mkdir(exist_ok=True)
         env["TMPDIR"] = str(where / "tmp")  # so files the step leaves behind are seen (and scanned)
@@ -246,7 +274,7 @@ class JobRun:
         self.root = Path(root)
         self.env: dict[str, str] = dict(extra_env or {})
         self.timeout = timeout
-        self._posts: list[tuple[dict[str, str], dict[str, str]]] = []
+        self._posts: list[tuple[dict[str, str], dict[str, str], str]] = []
         self._count = 0
         #: ``$GITHUB_WORKSPACE``: the working directory every step of the job shares.
         self.workspace = self.root / "workspace"
@@ -260,16 +288,19 @@ class JobRun:
 
     def step(self, inputs: dict[str, str]) -> StepResult:
         """The action's main stage; its post stage is registered to run when the job ends."""
+        # GITHUB_ACTION: the step's id, the same in its main and post stages (GitHub's form for unnamed steps).
+        number = len(self._posts) + 1
+        action = "__build-status_build-status" + ("" if number == 1 else f"_{number}")
         result = run_step(
             self.job,
             inputs,
             workdir=self._workdir("main"),
-            extra_env=self.env,
+            extra_env={**self.env, "GITHUB_ACTION": action},
             timeout=self.timeout,
             cwd=self.workspace,
         )
         self.env.update(result.env)
-        self._posts.append((inputs, result.state))
+        self._posts.append((inputs, result.state, action))
         return result
 
     def end(self, status: str) -> list[StepResult]:
@@ -278,12 +309,12 @@ class JobRun:
 
         ended = replace(self.job, status=status)
         results = []
-        for inputs, state in reversed(self._posts):
+        for inputs, state, action in reversed(self._posts):
             result = run_step(
                 ended,
                 inputs,
                 workdir=self._workdir("post"),
-                extra_env=self.env,
+                extra_env={**self.env, "GITHUB_ACTION": action},
                 timeout=self.timeout,
                 stage="post",
                 state=state,
