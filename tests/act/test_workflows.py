@@ -214,6 +214,10 @@ on: push
 jobs:
   build:
     runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        outcome: [pass, fail]
     steps:
       - uses: {ACTION}/portable@{REF}
         with:{bitbucket}
@@ -225,6 +229,7 @@ jobs:
             echo '<testsuite><testcase name="a"/><testcase name="b"/>'
             echo '<testcase name="c"><skipped/></testcase></testsuite>'
           }} > reports/junit.xml
+          [ "${{{{ matrix.outcome }}}}" = pass ]
       - id: end
         if: always()
         uses: {ACTION}/portable@{REF}
@@ -233,7 +238,7 @@ jobs:
       - if: always()
         env:
           OUTPUTS: ${{{{ toJSON(steps.end.outputs) }}}}
-        run: printf '%s' "$OUTPUTS" > "$RESULTS/end.json"
+        run: printf '%s' "$OUTPUTS" > "$RESULTS/end-${{{{ matrix.outcome }}}}.json"
 """
 
 
@@ -246,7 +251,11 @@ def python_bin(where: Path) -> Path:
     return where
 
 
-def test_the_portable_variant_posts_the_start_and_the_end_from_two_steps(run_act, sandbox, tokens, tmp_path_factory):
+def test_the_portable_variant_posts_the_start_and_the_job_s_end_from_two_steps(
+    run_act, sandbox, tokens, tmp_path_factory
+):
+    # A composite action has no post stage: a first step posts INPROGRESS, a last one under if: always()
+    # the state from job.status (the default of job-status, which act does evaluate for a composite).
     if not any(WHEELS.glob("*.whl")):
         pytest.skip(f"no pinned wheels in {WHEELS}: scripts/setup test downloads them (needs PyPI once)")
     offline = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELS), "PIP_CONFIG_FILE": "/dev/null"}
@@ -257,13 +266,16 @@ def test_the_portable_variant_posts_the_start_and_the_end_from_two_steps(run_act
         env=offline | {"PIP_ROOT_USER_ACTION": "ignore"},
         path_first=python_bin(tmp_path_factory.mktemp("python")),
     )
-    assert run.returncode == 0, run.log[-6000:]
+    assert run.returncode != 0, run.log[-6000:]  # the job with the failing tests fails
 
     posts = builds_posts(sandbox, run.sha)
-    assert list(posts) == ["Portable/build"], (posts, run.log[-6000:])
-    states = [post["state"] for post in posts["Portable/build"]]
-    assert states == ["INPROGRESS", "SUCCESSFUL"], posts
-    assert posts["Portable/build"][-1]["testResults"] == {"successful": 2, "failed": 0, "skipped": 1}
-    end = run.result("end")
-    assert (end["state"], end["result"], end["tests-skipped"]) == ("SUCCESSFUL", "posted", "1"), end
-    assert_no_secret_in({"act's log": run.log, "outputs": str(end)}, [tokens["BITBUCKET_TOKEN"]])
+    expected = {"pass": "SUCCESSFUL", "fail": "FAILED"}
+    assert set(posts) == {f"Portable/build[outcome={outcome}]" for outcome in expected}, (posts, run.log[-6000:])
+    for outcome, state in expected.items():
+        statuses = posts[f"Portable/build[outcome={outcome}]"]
+        assert [status["state"] for status in statuses] == ["INPROGRESS", state], statuses
+        assert statuses[-1]["testResults"] == {"successful": 2, "failed": 0, "skipped": 1}, statuses
+        assert statuses[-1]["name"] == statuses[0]["name"] == f"Portable › build ({outcome})", statuses
+        end = run.result(f"end-{outcome}")
+        assert (end["state"], end["result"], end["tests-skipped"]) == (state, "posted", "1"), end
+        assert_no_secret_in({"act's log": run.log, "outputs": json.dumps(end)}, [tokens["BITBUCKET_TOKEN"]])
