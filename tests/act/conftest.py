@@ -129,6 +129,15 @@ class ActRun:
         return [line for line in self.log.splitlines() if prefix.match(line)]
 
 
+def python_bin(where: Path) -> Path:
+    """A directory whose ``python3`` runs the interpreter running the tests."""
+    where.mkdir(parents=True, exist_ok=True)
+    wrapper = where / "python3"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    return where
+
+
 def _containers() -> set[str]:
     return set(docker("ps", "-a", "--format", "{{.Names}}").split())
 
@@ -139,8 +148,9 @@ def _networks() -> set[str]:
 
 @pytest.fixture(scope="session")
 def run_act(tmp_path_factory, release):
-    """``run_act(name, workflow_text, secrets={...}, env={...}, path_first=dir)``: commit the workflow in a
-    new git repository and run it with act; afterwards, no container or network of act's is left."""
+    """``run_act(name, workflow_text, secrets={...}, env={...})``: commit the workflow in a new git repository
+    and run it with act; afterwards, no container or network of act's is left. The jobs' ``python3`` is the
+    one running the tests (3.11 or later, as scripts/setup requires), whatever the host's is."""
 
     def run(
         name: str,
@@ -148,7 +158,6 @@ def run_act(tmp_path_factory, release):
         *,
         secrets: dict[str, str],
         env: dict[str, str] | None = None,
-        path_first: Path | None = None,
     ) -> ActRun:
         base = tmp_path_factory.mktemp(name)
         repo, home, cache, results = (base / d for d in ("repo", "home", "cache", "results"))
@@ -183,9 +192,7 @@ def run_act(tmp_path_factory, release):
             "--env", f"RESULTS={results}",
             *[arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")],
         ]  # fmt: skip
-        path = os.environ.get("PATH", "/usr/bin:/bin")
-        if path_first is not None:
-            path = f"{path_first}{os.pathsep}{path}"
+        path = f"{python_bin(base / 'bin')}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
         act_env = {
             "PATH": path,
             "HOME": str(home),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -242,15 +240,6 @@ jobs:
 """
 
 
-def python_bin(where: Path) -> Path:
-    """A directory whose ``python3`` is the one running the tests (3.11 or later, as setup requires)."""
-    where.mkdir(parents=True, exist_ok=True)
-    wrapper = where / "python3"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
-    wrapper.chmod(0o755)
-    return where
-
-
 def test_the_portable_variant_posts_the_start_and_the_job_s_end_from_two_steps(
     run_act, sandbox, tokens, tmp_path_factory
 ):
@@ -264,7 +253,6 @@ def test_the_portable_variant_posts_the_start_and_the_job_s_end_from_two_steps(
         portable_workflow(sandbox.url),
         secrets={"BITBUCKET_TOKEN": tokens["BITBUCKET_TOKEN"]},
         env=offline | {"PIP_ROOT_USER_ACTION": "ignore"},
-        path_first=python_bin(tmp_path_factory.mktemp("python")),
     )
     assert run.returncode != 0, run.log[-6000:]  # the job with the failing tests fails
 
