@@ -14,6 +14,8 @@ from .conftest import ACTION, REF, ROOT
 
 PROJECT, REPO = "PRJ", "app"
 PARTS = {"one": (1, 0), "two": (2, 1), "three": (3, 0)}  # part → (tests passed, failed); "two" fails
+#: The run's id and number (act gives 1 and 1 to every run unless told, as here, through the environment).
+RUN_ID, RUN_NUMBER = "4242", "17"
 WHEELS = ROOT / ".venv" / "wheels"
 
 
@@ -118,13 +120,18 @@ KEYS = {f"CI/test[part={part}]": part for part in PARTS}
 @pytest.fixture(scope="module")
 def matrix(run_act, sandbox, tokens):
     """One run of the matrix workflow: three jobs (``two`` fails), then the fan-in gate."""
-    return run_act("matrix", matrix_workflow(sandbox.url), secrets=tokens)
+    run_env = {"GITHUB_RUN_ID": RUN_ID, "GITHUB_RUN_NUMBER": RUN_NUMBER}
+    return run_act("matrix", matrix_workflow(sandbox.url), secrets=tokens, env=run_env)
 
 
 def test_the_run_fails_with_the_failing_job_and_the_red_gate(matrix):
     assert matrix.returncode != 0, matrix.log[-6000:]
-    ends = {job: [line for line in matrix.job_lines(job) if "🏁" in line] for job in ("CI/test-2", "CI/gate")}
+    # act names matrix jobs CI/test-1, -2, -3 and logs each one's values.
+    [failing] = [line.partition("]")[0][1:] for line in matrix.log.splitlines() if "Matrix: map[part:two]" in line]
+    ends = {job: [line for line in matrix.job_lines(job) if "🏁" in line] for job in (failing, "CI/gate")}
     assert all(lines and "Job failed" in lines[-1] for lines in ends.values()), (ends, matrix.log[-6000:])
+    # (act keeps one result for a whole matrix: a combination that ends after the failed one is logged as
+    # failed too, though its job.status, and so what it posts, is its own; the sandbox's record says that.)
 
 
 def test_each_job_s_first_step_posts_inprogress_first(matrix, sandbox):
@@ -133,6 +140,8 @@ def test_each_job_s_first_step_posts_inprogress_first(matrix, sandbox):
     for key, statuses in posts.items():
         assert statuses[0]["state"] == "INPROGRESS", (key, statuses)
         assert statuses[0]["parent"] == "CI/test", (key, statuses)
+        assert statuses[0]["buildNumber"] == RUN_NUMBER, (key, statuses)
+        assert statuses[0]["url"] == f"https://github.com/acme/app/actions/runs/{RUN_ID}", (key, statuses)
 
 
 def test_each_job_s_end_is_posted_with_its_duration_and_test_counts(matrix, sandbox):
@@ -190,6 +199,7 @@ def test_the_fan_in_gate_closes_the_coveralls_parallel_build(matrix, sandbox):
     gate = matrix.result("gate")
     [build] = sandbox.coveralls.builds()
     assert build["closed"] is True, build
+    assert build["number"] == RUN_ID, build  # the uploads' ${{ github.run_id }} is the default build number
     assert sorted(job["flag_name"] for job in build["jobs"]) == sorted(PARTS), build
     assert (gate["coveralls-jobs"], gate["coveralls-url"]) == ("3", build["url"]), (gate, build)
 
