@@ -190,8 +190,12 @@ def injection_problems(text: str, inputs: dict, forged: frozenset[str] = frozens
     return problems
 
 
-#: What the tool may write to ``$GITHUB_ENV`` (report-job-end's mark) and ``$GITHUB_STATE``.
-ENV_MARK = re.compile(r"BUILD_STATUS_FINAL_[0-9A-F]{16}=[0-9a-f]{40}(,[0-9a-f]{40})*")
+#: What the tool may write to ``$GITHUB_ENV`` (report-job-end's marks: a final state posted, and the main
+#: stage's record for runners whose post stages get no state) and ``$GITHUB_STATE``.
+ENV_MARK = re.compile(
+    r"BUILD_STATUS_FINAL_[0-9A-F]{16}=[0-9a-f]{40}(,[0-9a-f]{40})*"
+    r'|BUILD_STATUS_STARTED_[0-9A-F]{16}=\{"v":1,"started":\d+,[^\n]*\}'
+)
 STATE_RECORD = re.compile(r'build_status=\{"v":1,"started":\d+,[^\n]*\}')
 
 
