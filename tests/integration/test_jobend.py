@@ -351,3 +351,15 @@ def test_the_default_key_does_not_depend_on_the_runners_matrix_order(sandbox, tm
     # The display name keeps the runner's order.
     assert github.outputs["name"] == "CI › build (3.12, ubuntu)"
     assert act.outputs["name"] == "CI › build (ubuntu, 3.12)"
+
+
+def test_under_act_the_end_keeps_the_name_and_parent_of_the_start(sandbox, job):
+    run = job(Job(sha=SHA, runner="act", matrix={"part": "two"}))
+    main = run.step({**REPO, "job-status": "${{ job.status }}"})
+    (start,) = sandbox.bitbucket.statuses(SHA)
+    assert (start["name"], start["parent"]) == ("CI › build (two)", "CI/build")
+    (post,) = run.end("success")
+    assert post.returncode == 0, post.stdout + post.stderr
+    (end,) = sandbox.bitbucket.statuses(SHA)
+    assert end["state"] == "SUCCESSFUL"
+    assert (end["name"], end["parent"], end["key"]) == (start["name"], start["parent"], main.outputs["key"])
