@@ -81,6 +81,25 @@ def link(value: Any, limit: int = URL_LIMIT) -> tuple[str, str]:
     return cut(url, limit), url if usable else ""
 
 
+def unexpected(response: requests.Response, *, service: str, endpoint: str, input_name: str, limit: int) -> str:
+    """What a service answered instead of its JSON, for a message: a redirect (with the base URL to put in
+    ``input_name`` where the target is the same API elsewhere), an HTML page, a 2xx that could not be
+    understood, or the start of the body's text (its query strings cut)."""
+    from . import http
+
+    status = response.status_code
+    if 300 <= status < 400:
+        base = http.redirect_base(response, endpoint)
+        use = f" (set {input_name} to {base})" if base else ""
+        return f"a redirect to {http.redirect_target(response)}{use}"
+    if is_html(response):
+        return f"{describe(response)}, not {service}'s JSON (HTTP {status})"
+    if 200 <= status < 300:
+        return f"the answer could not be understood: {describe(response)} is not {service}'s JSON"
+    text = " ".join(cut(response.text, limit).split()) if response.content else ""
+    return http.strip_query(text) or f"no explanation (HTTP {status})"
+
+
 def error_messages(data: Any) -> list[str]:
     """The ``errors[].message`` texts of Bitbucket's error document (none for any other JSON)."""
     errors = data.get("errors") if isinstance(data, dict) else None

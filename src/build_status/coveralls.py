@@ -101,16 +101,9 @@ def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
                 return value
         if data.get("done") is False:
             return "Coveralls answered done: false"
-    if 300 <= response.status_code < 400:
-        base = http.redirect_base(response, endpoint) if endpoint else ""
-        use = f" (set coveralls-endpoint to {base})" if base else ""
-        return f"a redirect to {http.redirect_target(response)}{use}"
-    if answers.is_html(response):
-        return f"{answers.describe(response)}, not Coveralls' JSON"
-    if 200 <= response.status_code < 300:
-        return f"the answer could not be understood: {answers.describe(response)} is not Coveralls' JSON (done: true)"
-    text = " ".join(cut(response.text, 400).split()) if response.content else ""
-    return text or f"no explanation (HTTP {response.status_code})"
+    return answers.unexpected(
+        response, service="Coveralls", endpoint=endpoint, input_name="coveralls-endpoint", limit=400
+    )
 
 
 def _explain(status: int, message: str, build_number: str) -> str:

@@ -454,6 +454,7 @@ def scheme_hint(url: str, exc: BaseException, input_name: str) -> str:
 
 
 def _innermost(exc: BaseException) -> BaseException | None:
+    """The cause inside requests' wrapping of urllib3's MaxRetryError."""
     reason: BaseException | None = exc
     for _ in range(4):
         inner = reason.args[0] if reason is not None and reason.args else None
@@ -470,16 +471,7 @@ def describe_exception(exc: BaseException) -> str:
     """A short, URL-free reason for a failed exchange (no query string, so no token, can leak)."""
     if isinstance(exc, AnswerUnreadable):
         return exc.message
-    reason: BaseException | None = exc
-    # requests wraps urllib3's MaxRetryError, which wraps the cause.
-    for _ in range(4):
-        inner = reason.args[0] if reason is not None and reason.args else None
-        if isinstance(inner, MaxRetryError):
-            reason = inner.reason
-        elif isinstance(reason, MaxRetryError):
-            reason = reason.reason
-        else:
-            break
+    reason = _innermost(exc)
     if isinstance(reason, NameLookupTimeout):
         return "the name lookup did not answer in time (is a DNS server reachable?)"
     text = str(reason) if reason is not None else str(exc)

@@ -283,16 +283,9 @@ def _message(response: requests.Response, data: Any, endpoint: str = "") -> str:
                 return " ".join(value.split())
         if "status" in data:
             return f"status {data.get('status')!r} without an explanation"
-    if 300 <= response.status_code < 400:
-        base = http.redirect_base(response, endpoint) if endpoint else ""
-        use = f" (set webappio-endpoint to {base})" if base else ""
-        return f"a redirect to {http.redirect_target(response)}{use}"
-    if answers.is_html(response):
-        return f"{answers.describe(response)}, not webapp.io's JSON (HTTP {response.status_code})"
-    if 200 <= response.status_code < 300:
-        return f"the answer could not be understood: {answers.describe(response)} is not webapp.io's JSON"
-    text = " ".join(cut(response.text, 300).split()) if response.content else ""
-    return http.strip_query(text) or f"no explanation (HTTP {response.status_code})"
+    return answers.unexpected(
+        response, service="webapp.io", endpoint=endpoint, input_name="webappio-endpoint", limit=300
+    )
 
 
 def _explain(response: requests.Response, message: str, what: str) -> str:
