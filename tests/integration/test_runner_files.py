@@ -4,14 +4,11 @@ status that landed as landed, and ends as fail-on-error says."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
+from ..unwritable import KINDS, unwritable
 from .conftest import SHA
 
-KINDS = ("missing-directory", "directory", "read-only", "disk-full")
 #: The step that writes each file: a final state (outputs, summary, the job's "posted" mark in $GITHUB_ENV),
 #: or the INPROGRESS of report-job-end (its state for the post stage).
 WRITES = {
@@ -20,25 +17,6 @@ WRITES = {
     "GITHUB_ENV": {"state": "SUCCESSFUL"},
     "GITHUB_STATE": {"report-job-end": "true"},
 }
-
-
-def unwritable(kind: str, where: Path) -> str:
-    where.mkdir(parents=True, exist_ok=True)
-    if kind == "missing-directory":
-        return str(where / "no-such-directory" / "file")
-    if kind == "directory":
-        (where / "a-directory").mkdir()
-        return str(where / "a-directory")
-    if kind == "read-only":
-        if os.geteuid() == 0:  # root writes through file modes: a file no one may append to
-            return "/proc/version"
-        path = where / "read-only"
-        path.write_text("", encoding="utf-8")
-        path.chmod(0o444)
-        return str(path)
-    if not Path("/dev/full").exists():
-        pytest.skip("no /dev/full here")
-    return "/dev/full"
 
 
 def about(variable: str, result) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -16,6 +15,7 @@ import pytest
 from build_status.workflow import MESSAGE_LIMIT, SUMMARY_LIMIT, Console, cut, escape_controls, redact
 
 from ..secret_scan import assert_no_secret_in
+from ..unwritable import KINDS, unwritable
 
 TOKEN = "Tk9#x@Lq 7vZ/Pw3%mN"
 USER, PASSWORD = "ci-bot", "Pw0/rd:7@xQ&z"
@@ -188,23 +188,6 @@ def test_escape_controls_keeps_tab_and_line_breaks():
 
 
 # -- runner files that cannot be written -----------------------------------------------------------------
-def _unwritable(kind: str, tmp_path: Path) -> str:
-    if kind == "missing-directory":
-        return str(tmp_path / "no-such-directory" / "file")
-    if kind == "directory":
-        (tmp_path / "a-directory").mkdir()
-        return str(tmp_path / "a-directory")
-    if kind == "read-only":
-        if os.geteuid() == 0:  # root writes through file modes: a file no one may append to
-            return "/proc/version"
-        path = tmp_path / "read-only"
-        path.write_text("", encoding="utf-8")
-        path.chmod(0o444)
-        return str(path)
-    return "/dev/full"  # disk full
-
-
-KINDS = ("missing-directory", "directory", "read-only", "disk-full")
 WRITERS = {
     "GITHUB_OUTPUT": lambda c: c.set_output("a", "1"),
     "GITHUB_STEP_SUMMARY": lambda c: c.summary("### x\n"),
@@ -218,7 +201,7 @@ WRITERS = {
 def test_an_unwritable_runner_file_is_one_error_and_remembered(tmp_path, variable, kind):
     if kind == "disk-full" and not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
-    path = _unwritable(kind, tmp_path)
+    path = unwritable(kind, tmp_path)
     out = io.StringIO()
     console = Console({"GITHUB_ACTIONS": "true", variable: path}, out=out)
     assert WRITERS[variable](console) is False
