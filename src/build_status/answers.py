@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from . import http
 from .workflow import cut
 
 #: What :func:`parse_json` gives for a body that is not JSON.
@@ -64,7 +65,7 @@ def describe(response: requests.Response, limit: int = QUOTE) -> str:
     return f"'{text}'"
 
 
-#: The longest URL from a server that is used as a link.
+#: The longest URL from a server that is used as a link: Bitbucket's limit for a build status's ``url``.
 URL_LIMIT = 450
 
 
@@ -85,8 +86,6 @@ def unexpected(response: requests.Response, *, service: str, endpoint: str, inpu
     """What a service answered instead of its JSON, for a message: a redirect (with the base URL to put in
     ``input_name`` where the target is the same API elsewhere), an HTML page, a 2xx that could not be
     understood, or the start of the body's text (its query strings cut)."""
-    from . import http
-
     status = response.status_code
     if 300 <= status < 400:
         base = http.redirect_base(response, endpoint)
@@ -100,9 +99,10 @@ def unexpected(response: requests.Response, *, service: str, endpoint: str, inpu
     return http.strip_query(text) or f"no explanation (HTTP {status})"
 
 
-def error_messages(data: Any) -> list[str]:
-    """The ``errors[].message`` texts of Bitbucket's error document (none for any other JSON)."""
+def error_messages(data: Any, field: str = "message") -> list[str]:
+    """The ``errors[].<field>`` values of Bitbucket's error document (``message``, ``exceptionName``); none
+    for any other JSON."""
     errors = data.get("errors") if isinstance(data, dict) else None
     if not isinstance(errors, list):
         return []
-    return [str(item.get("message")) for item in errors if isinstance(item, dict) and item.get("message")]
+    return [str(item[field]) for item in errors if isinstance(item, dict) and item.get(field)]

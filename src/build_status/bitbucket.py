@@ -181,16 +181,8 @@ class Bitbucket:
         try:
             return http.request(self.session, self.deadline, method, url, headers=headers, **kwargs)
         except requests.RequestException as exc:
-            reason = http.describe_exception(exc).rstrip(".")  # the sentence adds its own
-            if http.may_have_arrived(exc):
-                landed = " The status may have landed; the answer could not be read." if method == "POST" else ""
-                raise RemoteError(
-                    f"Bitbucket at {self.host} was sent the request but gave no readable answer while {what}: "
-                    f"{reason}.{landed}" + http.scheme_hint(url, exc, "bitbucket-url")
-                ) from None
-            raise RemoteError(
-                f"Could not reach Bitbucket at {self.host} while {what}: {reason}." + _connection_hint(exc)
-            ) from None
+            landed = "The status may have landed; the answer could not be read." if method == "POST" else ""
+            raise RemoteError(http.no_answer("Bitbucket", url, what, exc, "bitbucket-url", landed=landed)) from None
 
     def _check(self, response: requests.Response, what: str, *, api: str = "") -> None:
         if 200 <= response.status_code < 300:
@@ -279,11 +271,7 @@ def server_message(response: requests.Response, limit: int = 500) -> str:
 
 def exception_names(response: requests.Response) -> list[str]:
     """The ``errors[].exceptionName`` values of a Bitbucket error answer (none for other answers)."""
-    data = answers.parse_json(response)
-    errors = data.get("errors") if isinstance(data, dict) else None
-    if not isinstance(errors, list):
-        return []
-    return [str(e["exceptionName"]) for e in errors if isinstance(e, dict) and e.get("exceptionName")]
+    return answers.error_messages(answers.parse_json(response), "exceptionName")
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -296,10 +284,3 @@ def _json(response: requests.Response) -> dict[str, Any]:
             status=response.status_code,
         )
     return data
-
-
-def _connection_hint(exc: BaseException) -> str:
-    reason = http.describe_exception(exc).rstrip(".")  # the sentence adds its own
-    if reason == "the host name does not resolve":
-        return " Check bitbucket-url (and HTTPS_PROXY/NO_PROXY if a proxy is needed)."
-    return ""

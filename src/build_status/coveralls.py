@@ -62,16 +62,15 @@ class Coveralls:
                 headers={"Accept": "application/json"},
             )
         except requests.RequestException as exc:
-            # The exception's text quotes the URL with its query string: never use it.
-            reason = http.describe_exception(exc).rstrip(".")  # the sentence adds its own
-            if http.may_have_arrived(exc):
-                raise RemoteError(
-                    f"Coveralls at {self.host} was sent the webhook but gave no readable answer while closing build "
-                    f"{build_number}: {reason}. The build may have been closed; the answer could not be read."
-                    + http.scheme_hint(self.webhook_url, exc, "coveralls-endpoint")
-                ) from None
             raise RemoteError(
-                f"Could not reach Coveralls at {self.host} while closing build {build_number}: {reason}."
+                http.no_answer(
+                    "Coveralls",
+                    self.webhook_url,
+                    f"closing build {build_number}",
+                    exc,
+                    "coveralls-endpoint",
+                    landed="The build may have been closed; the answer could not be read.",
+                )
             ) from None
         return interpret(response, build_number, self.endpoint)
 

@@ -444,7 +444,23 @@ def may_have_arrived(exc: BaseException) -> bool:
     )
 
 
-def scheme_hint(url: str, exc: BaseException, input_name: str) -> str:
+def no_answer(service: str, url: str, what: str, exc: BaseException, input_name: str, *, landed: str = "") -> str:
+    """The message for an exchange with ``service`` that ended without an answer to use: "Could not reach …"
+    when no connection was made, else that the request was sent but no readable answer came, followed by
+    ``landed`` (what may have been carried out) and, for ``http://`` to a server that speaks only TLS, a
+    hint.  Never the URL's query string (where a token may travel)."""
+    host = urlsplit(url).netloc.rpartition("@")[2]
+    reason = describe_exception(exc).rstrip(".")  # the sentence adds its own
+    if may_have_arrived(exc):
+        text = f"{service} at {host} was sent the request but gave no readable answer while {what}: {reason}."
+        return text + (f" {landed}" if landed else "") + _scheme_hint(url, exc, input_name)
+    text = f"Could not reach {service} at {host} while {what}: {reason}."
+    if reason == "the host name does not resolve":
+        text += f" Check {input_name} (and HTTPS_PROXY/NO_PROXY if a proxy is needed)."
+    return text
+
+
+def _scheme_hint(url: str, exc: BaseException, input_name: str) -> str:
     """For ``http://`` to a server that speaks only TLS (it closes the connection without an answer)."""
     if urlsplit(url).scheme != "http" or isinstance(exc, AnswerUnreadable):
         return ""

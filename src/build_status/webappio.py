@@ -32,8 +32,6 @@ _ID_TERM = re.compile(r"(?:^|\s)id:(\d{1,30})(?=\s|$)")
 STATUS_LIMIT = 64
 BRANCH_LIMIT = 255
 SHA_LIMIT = 64
-#: The longest run page used as a link: Bitbucket's limit for a build status's ``url``.
-URL_LIMIT = 450
 #: Run ids beyond this are not webapp.io's (and would not fit a description).
 ID_LIMIT = 2**63 - 1
 
@@ -67,9 +65,9 @@ class Run(NamedTuple):
     commit_sha: str = ""
     branch: str = ""
     status_change_time: str = ""
-    #: The run's page, as webapp.io gives it (cut to URL_LIMIT): text for the log.
+    #: The run's page, as webapp.io gives it (cut to answers.URL_LIMIT): text for the log.
     url: str = ""
-    #: The run's page when it can be a link: http(s), no white space, within URL_LIMIT; else "".
+    #: The run's page when it can be a link (see answers.link); else "".
     link: str = ""
 
     @classmethod
@@ -82,7 +80,7 @@ class Run(NamedTuple):
             raise RemoteError(f"webapp.io's answer while {what} has a job without an id or calculated_status.")
         if not 0 <= run_id <= ID_LIMIT:
             raise RemoteError(f"webapp.io's answer while {what} has a job whose id is not a run id.")
-        url, link = page(job.get("url"))
+        url, link = answers.link(job.get("url"))
         return cls(
             id=run_id,
             calculated_status=cut(status.strip().upper(), STATUS_LIMIT),
@@ -93,11 +91,6 @@ class Run(NamedTuple):
             url=url,
             link=link,
         )
-
-
-def page(value: Any) -> tuple[str, str]:
-    """A run page from webapp.io: the text to show, and the link to use ("" when it cannot be one)."""
-    return answers.link(value, URL_LIMIT)
 
 
 class Runner(NamedTuple):
@@ -115,7 +108,7 @@ class Created(NamedTuple):
 
     run: Run | None
     run_id: int | None
-    #: The run page, as text and as a link (see :func:`page`).
+    #: The run page, as text and as a link (see :func:`answers.link`).
     url: str
     link: str = ""
 
@@ -207,7 +200,7 @@ class Webappio:
                     status=exc.status,
                 ) from None
             raise
-        url, link = page(data.get("url"))
+        url, link = answers.link(data.get("url"))
         job = data.get("job")
         if isinstance(job, dict):
             run = Run.from_answer(job, what)
@@ -244,17 +237,10 @@ class Webappio:
                 session, self.deadline, method, url, params=params, headers={"Accept": "application/json"}, **kwargs
             )
         except requests.RequestException as exc:
-            # The exception's text quotes the URL with its query string: never use it.
-            reason = http.describe_exception(exc).rstrip(".")  # the sentence adds its own
-            if http.may_have_arrived(exc):
-                raise WebappioError(
-                    f"webapp.io at {self.host} was sent the request but gave no readable answer while {what}: "
-                    f"{reason}." + http.scheme_hint(url, exc, "webappio-endpoint"),
-                    status=-1,
-                    arrived=True,
-                ) from None
             raise WebappioError(
-                f"Could not reach webapp.io at {self.host} while {what}: {reason}.", status=-1
+                http.no_answer("webapp.io", url, what, exc, "webappio-endpoint"),
+                status=-1,
+                arrived=http.may_have_arrived(exc),
             ) from None
         data = answers.parse_json(response)
         if isinstance(data, dict) and data.get("status") == "ok":
