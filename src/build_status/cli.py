@@ -170,17 +170,17 @@ def _post(argv: list[str], env: dict[str, str], console: Console, stage: str, co
     flags = vars(make_parser(console, command).parse_args(argv)) if argv else {}
     context = read_context(env)
     raw = read_raw(env, flags, context)
+    _register_secrets(raw, console)
     saved = None
     if stage == "post":
         saved = jobend.load(env)
-        problem = jobend.unreported_end(raw, saved)
+        problem = jobend.unreported_end(raw, saved, context)
         if problem:  # an end the post stage cannot post: never silently (act-based runners)
             console.warning(problem, title="report-job-end")
             return 0
         if saved is None:  # the main stage posted a final state, or nothing (report-job-end is off)
             console.debug("report-job-end: the main stage left no job end to report.")
             return 0
-    _register_secrets(raw, console)
     try:
         from .settings import parse_settings
 

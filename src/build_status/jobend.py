@@ -24,8 +24,9 @@ import json
 import time
 from typing import Any, NamedTuple
 
+from .context import Context
 from .errors import InputError
-from .settings import BitbucketSettings, Settings
+from .settings import BitbucketSettings, Settings, parse_settings
 from .states import INPROGRESS, SUCCESSFUL, from_job_status
 
 #: The state's name: it comes back to the post stage as ``STATE_build_status``.
@@ -33,11 +34,12 @@ STATE_NAME = "build_status"
 STATE_VERSION = 1
 MARK_PREFIX = "BUILD_STATUS_FINAL_"
 STARTED_PREFIX = "BUILD_STATUS_STARTED_"
-#: What to do when the post stage cannot post the job's end (act-based runners).
+#: The way round a job's end that the post stage cannot post.
+INSTEAD = "set report-job-end: false and post the final state from a last step under if: always()"
+#: What to do when no job status reaches the post stage (act-based runners).
 FIX = (
     "add `job-status: ${{ job.status }}` under `with:` (act, Gitea and Forgejo pass only the inputs written "
-    "there to the post stage), or set report-job-end: false and post the final state from a last step under "
-    "if: always()."
+    f"there to the post stage), or {INSTEAD}."
 )
 
 
@@ -101,18 +103,9 @@ def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: 
         "parent": settings.parent,
     }
     text = json.dumps(record, separators=(",", ":"))
-    kept = _written(console.save_state, STATE_NAME, text)
-    if console.env.get("GITHUB_ENV"):
-        # For runners that give post stages no STATE_* (act, Gitea, Forgejo); never a credential either.
-        kept = _written(console.set_env, started_mark(console.env), text) or kept
-    return kept
-
-
-def _written(command: Any, name: str, value: str) -> bool:
-    try:
-        return command(name, value) is not False
-    except OSError:
-        return False
+    kept = console.save_state(STATE_NAME, text)
+    # For runners that give post stages no STATE_* (act, Gitea, Forgejo); never a credential either.
+    return console.set_env(started_mark(console.env), text) or kept
 
 
 def started_mark(env: dict[str, str]) -> str:
@@ -147,7 +140,7 @@ def load(env: dict[str, str]) -> Saved | None:
     return saved
 
 
-def unreported_end(raw: dict[str, str], saved: Saved | None) -> str:
+def unreported_end(raw: dict[str, str], saved: Saved | None, context: Context) -> str:
     """Why the post stage cannot post the job's end though the main stage left it to it ("" when it can,
     or when there is no end to post): the warning to give instead of ending silently."""
     if saved is not None:
@@ -157,32 +150,22 @@ def unreported_end(raw: dict[str, str], saved: Saved | None) -> str:
             f"The job's end was not reported: no job status reached the post stage, so '{saved.key}' stays "
             f"INPROGRESS on {len(saved.commits)} commit(s). To fix it, {FIX}"
         )
-    if not _main_defers(raw):
+    if not _main_defers(raw, context):
         return ""
     return (
         "The job's end was not reported: the main stage's record (STATE_build_status, or its mark in the job's "
-        "environment) did not reach the post stage, so the status it posted stays INPROGRESS. To fix it, set "
-        "report-job-end: false and post the final state from a last step under if: always()."
+        f"environment) did not reach the post stage, so the status it posted stays INPROGRESS. To fix it, {INSTEAD}."
     )
 
 
-def _main_defers(raw: dict[str, str]) -> bool:
-    """Whether, by these inputs, the main stage posted INPROGRESS and left the end to the post stage."""
-    from .settings import FALSE_WORDS, WEBAPPIO_INPUTS
-
-    def on(name: str) -> bool:
-        return raw[name].strip().lower() not in FALSE_WORDS
-
-    relaying = on("webappio-trigger") or any(raw[name].strip() for name in WEBAPPIO_INPUTS)
-    state = raw["state"].strip().upper()
-    return (
-        bool(raw["bitbucket-url"].strip())
-        and on("report-job-end")
-        and not on("check")
-        and not relaying
-        and state in ("", INPROGRESS)
-        and raw["job-status"].strip().lower() in ("", "success")
-    )
+def _main_defers(raw: dict[str, str], context: Context) -> bool:
+    """Whether, by these inputs, the main stage posted INPROGRESS and left the end to the post stage: the
+    rule of :func:`defers`, with the job still running as it was then."""
+    try:
+        settings = parse_settings({**raw, "job-status": raw["job-status"].strip() or "success"}, context)
+    except InputError:
+        return False  # the main stage refused these inputs too, and said so
+    return defers(settings)
 
 
 def for_post(settings: Settings, job_status: str, saved: Saved, env: dict[str, str], now_ms: int) -> Settings | None:

@@ -217,7 +217,7 @@ def _post_all(
                 "could not be saved (neither in GITHUB_STATE nor in the job's environment, GITHUB_ENV)"
                 if console.env.get("GITHUB_STATE") or console.env.get("GITHUB_ENV")
                 else "has nowhere to go: GITHUB_STATE is not set (this runner keeps no state for post stages; "
-                "set report-job-end: false and post the final state from a last step under if: always())"
+                f"{jobend.INSTEAD})"
             )
             progress.give_up(
                 settings.commits,
