@@ -16,6 +16,7 @@ from . import naming
 from .context import Context
 from .errors import InputError
 from .states import INPROGRESS, LEGACY_STATES_SET, NEWER_STATES, STATES, from_job_status, parse_state
+from .workflow import cut, escape_controls
 
 SHA_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 #: Project keys (``~user`` for personal projects) and repository slugs as Bitbucket allows them.
@@ -380,28 +381,15 @@ def parse_check(raw: dict[str, str]) -> CheckSettings | None:
 
 
 def parse_key_patterns(value: str) -> tuple[str, ...]:
-    """``check-keys``: key patterns, one per line or comma-separated, duplicates dropped.
-
-    A comma inside ``[…]`` belongs to the pattern, as in the default key of a matrix job
-    ``CI/test[os=ubuntu,py=3.12]``; a key with a comma elsewhere can be matched with ``?`` in its place.
-    """
-    words = [word for line in re.split(r"\r\n|\r|\n", value) for word in _split_outside_brackets(line)]
-    patterns: list[str] = []
-    for word in words:
-        word = word.strip()
-        if not word:
-            continue
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in word):
-            shown = "".join(ch if 32 <= ord(ch) != 127 else f"\\x{ord(ch):02x}" for ch in word)
-            raise InputError("check-keys", f"'{_show(shown)}' is not a key pattern: it holds control characters.")
-        if len(word) > naming.KEY_LIMIT:
+    """``check-keys``: key patterns (:func:`parse_patterns`), each at most as long as a key."""
+    patterns = parse_patterns(value, "check-keys", what="key pattern")
+    for pattern in patterns:
+        if len(pattern) > naming.KEY_LIMIT:
             raise InputError(
                 "check-keys",
-                f"'{_show(word)}' is longer than {naming.KEY_LIMIT} characters, the longest key Bitbucket keeps.",
+                f"'{_show(pattern)}' is longer than {naming.KEY_LIMIT} characters, the longest key Bitbucket keeps.",
             )
-        if word not in patterns:
-            patterns.append(word)
-    return tuple(patterns)
+    return patterns
 
 
 def _split_outside_brackets(text: str) -> list[str]:
@@ -628,17 +616,22 @@ def _one_line(name: str, value: str, limit: int = 255) -> str:
     return text
 
 
-def parse_patterns(value: str) -> tuple[str, ...]:
-    """``test-results``: glob patterns, one per line or comma-separated, duplicates dropped."""
+def parse_patterns(value: str, name: str = "test-results", what: str = "glob pattern") -> tuple[str, ...]:
+    """Patterns (``test-results``, ``check-keys``), one per line or comma-separated, duplicates dropped.
+
+    A comma inside ``[…]`` belongs to the pattern, as in the default key of a matrix job
+    ``CI/test[os=ubuntu,py=3.12]`` or a glob's ``[ab,]``.
+    """
     patterns: list[str] = []
-    for word in re.split(r"[\n,]+", value):
-        word = word.strip()
-        if not word:
-            continue
-        if any(ord(ch) < 32 for ch in word):
-            raise InputError("test-results", f"'{_show(word)}' is not a glob pattern (control characters).")
-        if word not in patterns:
-            patterns.append(word)
+    for line in re.split(r"\r\n|\r|\n", value):
+        for word in _split_outside_brackets(line):
+            word = word.strip()
+            if not word:
+                continue
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in word):
+                raise InputError(name, f"'{_show(word)}' is not a {what}: it holds control characters.")
+            if word not in patterns:
+                patterns.append(word)
     return tuple(patterns)
 
 
@@ -669,6 +662,7 @@ def _without_secrets(url: str) -> str:
 
 
 def _show(text: str, limit: int = 60) -> str:
-    """A user's value, shortened for an error message (it is escaped where it is printed)."""
-    text = text.replace("\n", "\\n").replace("\r", "\\r")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A user's value for an error message: line breaks, tabs and other control characters shown as escapes,
+    secrets masked, shortened."""
+    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\x09")
+    return cut(escape_controls(text), limit)
