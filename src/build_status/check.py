@@ -255,10 +255,7 @@ def table(reading: Reading) -> list[str]:
     lines = [f"Build statuses of {reading.sha}:"]
     if not reading.statuses:
         lines.append("  (none)")
-    rows = [(s.state, _cell(s.key), _cell(s.name), _cell(s.details()), _cell(s.url)) for s in reading.statuses]
-    # An unmatched pattern goes after the failures, as its result comes after red.
-    failures = sum(status.state == FAILED for status in reading.statuses)
-    rows[failures:failures] = [(MISSING_ROW[0], _cell(p), "", MISSING_ROW[2], "") for p in reading.missing]
+    rows = _rows(reading, _log_row, _log_missing_row)
     widths = [max(len(row[0]) for row in rows)] if rows else []
     widths += [min(cap, max((len(row[i]) for row in rows), default=0)) for i, cap in enumerate(WIDTHS, 1)]
     for row in rows:
@@ -327,16 +324,7 @@ def summary(readings: Sequence[Reading], verdict: Verdict, note: str = "") -> st
         lines += ["", f"**Commit `{reading.sha[:12]}`** · {tally_text(reading.tally)}", ""]
         if not reading.statuses:
             lines += ["No build statuses.", ""] if reading.missing else ["No build statuses."]
-        rows = []
-        for status in reading.statuses:
-            name = markdown_link(markdown_cell(status.name or status.key), status.url)
-            rows.append(
-                f"| {BADGE.get(status.state, '')} {status.state} | `{markdown_cell(status.key)}` | {name} | "
-                f"{markdown_cell(status.details())} |"
-            )
-        failures = sum(status.state == FAILED for status in reading.statuses)
-        state, badge, text = MISSING_ROW
-        rows[failures:failures] = [f"| {badge} {state} | `{markdown_cell(p)}` |  | {text} |" for p in reading.missing]
+        rows = _rows(reading, _summary_row, _summary_missing_row)
         if rows:
             lines += ["| State | Key | Name | Details |", "| --- | --- | --- | --- |", *rows]
         if reading.unlisted:
@@ -344,6 +332,36 @@ def summary(readings: Sequence[Reading], verdict: Verdict, note: str = "") -> st
         if reading.own is not None:
             lines += ["", f"This step's own key `{markdown_cell(reading.own.key)}` is left out."]
     return "\n".join(lines) + "\n\n"
+
+
+def _rows(reading: Reading, status_row: Any, missing_row: Any) -> list[Any]:
+    """A table's rows: one per status, and one per unmatched check-keys pattern after the failures (its
+    result comes after red)."""
+    rows = [status_row(status) for status in reading.statuses]
+    failures = sum(status.state == FAILED for status in reading.statuses)
+    rows[failures:failures] = [missing_row(pattern) for pattern in reading.missing]
+    return rows
+
+
+def _log_row(status: Status) -> tuple[str, ...]:
+    return (status.state, _cell(status.key), _cell(status.name), _cell(status.details()), _cell(status.url))
+
+
+def _log_missing_row(pattern: str) -> tuple[str, ...]:
+    return (MISSING_ROW[0], _cell(pattern), "", MISSING_ROW[2], "")
+
+
+def _summary_row(status: Status) -> str:
+    name = markdown_link(markdown_cell(status.name or status.key), status.url)
+    return (
+        f"| {BADGE.get(status.state, '')} {status.state} | `{markdown_cell(status.key)}` | {name} | "
+        f"{markdown_cell(status.details())} |"
+    )
+
+
+def _summary_missing_row(pattern: str) -> str:
+    state, badge, text = MISSING_ROW
+    return f"| {badge} {state} | `{markdown_cell(pattern)}` |  | {text} |"
 
 
 def format_seconds(seconds: float) -> str:

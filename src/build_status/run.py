@@ -2,10 +2,10 @@
 the Coveralls build.
 
 Every input is checked before the first request (what only Bitbucket's capabilities can tell, after that
-one GET).  Each part (a status post, a relay, a Coveralls close,
-a gate) has its own HTTP session and its own deadline of ``timeout`` seconds, so a slow or dead server for
-one part cannot use up the others' time; a relay, which waits for minutes, restarts its deadline for each
-exchange, and a gate for each reading.  A failure of one part does not keep the others from running.
+one GET).  Each part (a status post, a relay, a Coveralls close, a gate) has its own HTTP session and its
+own deadline of ``timeout`` seconds, so a slow or dead server for one part cannot use up the others' time;
+a relay, which waits for minutes, restarts its deadline for each exchange, and a gate for each reading.
+A failure of one part does not keep the others from running.
 """
 
 from __future__ import annotations
