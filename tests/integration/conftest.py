@@ -29,6 +29,18 @@ BITBUCKET_DEFAULTS = {
 }
 
 
+def close_inputs(sandbox, **extra) -> dict:
+    """A step that only closes the Coveralls parallel build (no Bitbucket status), with ``extra`` inputs."""
+    return {
+        "bitbucket-url": None,
+        "bitbucket-token": None,
+        "coveralls-parallel-finished": "true",
+        "coveralls-repo-token": COVERALLS_TOKEN,
+        "coveralls-endpoint": sandbox.url,
+        **extra,
+    }
+
+
 #: The webapp.io emulation as every test starts with it.
 WEBAPPIO_DEFAULTS = {
     "tokens": [WEBAPPIO_TOKEN],

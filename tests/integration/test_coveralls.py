@@ -7,20 +7,9 @@ import pytest
 from build_status.sandbox.runner import Job
 
 from ..ports import refusing_port
-from .conftest import COVERALLS_TOKEN, SHA, TOKEN
+from .conftest import COVERALLS_TOKEN, SHA, TOKEN, close_inputs
 
 RUN_ID = "4242"  # the Job's run id: the default build number
-NO_BITBUCKET = {"bitbucket-url": None, "bitbucket-token": None}
-
-
-def close_inputs(sandbox, **extra):
-    return {
-        **NO_BITBUCKET,
-        "coveralls-parallel-finished": "true",
-        "coveralls-repo-token": COVERALLS_TOKEN,
-        "coveralls-endpoint": sandbox.url,
-        **extra,
-    }
 
 
 def register(sandbox, *flags, number=RUN_ID):

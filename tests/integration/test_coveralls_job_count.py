@@ -8,20 +8,9 @@ import re
 
 import requests
 
-from .conftest import COVERALLS_TOKEN
+from .conftest import COVERALLS_TOKEN, close_inputs
 
 RUN_ID = "4242"  # the Job's run id: the default build number
-
-
-def close_inputs(sandbox, **extra):
-    return {
-        "bitbucket-url": None,
-        "bitbucket-token": None,
-        "coveralls-parallel-finished": "true",
-        "coveralls-repo-token": COVERALLS_TOKEN,
-        "coveralls-endpoint": sandbox.url,
-        **extra,
-    }
 
 
 def page(url: str) -> str:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from .conftest import COVERALLS_TOKEN, SHA, WEBAPPIO_TOKEN
+from .conftest import COVERALLS_TOKEN, SHA, WEBAPPIO_TOKEN, close_inputs
 
 #: Two full stops, not three (``...`` is a path or an ellipsis; ``…`` is fine too).
 DOUBLED = re.compile(r"(?<!\.)\.\.(?!\.)")
@@ -19,17 +19,6 @@ FAST = {"timeout": "3"}
 
 def bitbucket_error(message: str) -> dict:
     return {"errors": [{"context": None, "message": message, "exceptionName": "com.example.Error"}]}
-
-
-def coveralls(sandbox, **extra):
-    return {
-        "bitbucket-url": None,
-        "bitbucket-token": None,
-        "coveralls-parallel-finished": "true",
-        "coveralls-repo-token": COVERALLS_TOKEN,
-        "coveralls-endpoint": sandbox.url,
-        **extra,
-    }
 
 
 def webappio(sandbox, **extra):
@@ -103,11 +92,11 @@ def inputs_for(sandbox, inputs, tmp_path):
     report.write_text('<testsuite tests="1"><testcase name="a"></testsuite>', encoding="utf-8")
     return {
         "junit-malformed": {"state": "SUCCESSFUL", "test-results": str(report)},
-        "coveralls": coveralls(sandbox),
-        "coveralls-lenient": coveralls(sandbox, **{"fail-on-error": "false"}),
-        "coveralls-wrong-token": coveralls(sandbox, **{"coveralls-repo-token": "cvX9q-w7v6u5t4s3"}),
-        "coveralls-no-build": coveralls(sandbox, **{"coveralls-build-number": "999"}),
-        "coveralls-unreachable": coveralls(sandbox, **{"coveralls-endpoint": NOWHERE, **FAST}),
+        "coveralls": close_inputs(sandbox),
+        "coveralls-lenient": close_inputs(sandbox, **{"fail-on-error": "false"}),
+        "coveralls-wrong-token": close_inputs(sandbox, **{"coveralls-repo-token": "cvX9q-w7v6u5t4s3"}),
+        "coveralls-no-build": close_inputs(sandbox, **{"coveralls-build-number": "999"}),
+        "coveralls-unreachable": close_inputs(sandbox, **{"coveralls-endpoint": NOWHERE, **FAST}),
         "webappio-wrong-token": webappio(sandbox, **{"webappio-token": "waX9q-w7v6u5t4s3", "webappio-branch": "main"}),
         "webappio-no-runs": webappio(sandbox, **{"webappio-branch": "no-such-branch"}),
         "webappio-no-repository": webappio(sandbox, **{"webappio-repo": "no-such-app", "webappio-branch": "main"}),
