@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from .errors import InputError, sentence
+from .model.status import TestCounts
 from .workflow import cut
 
 INPUT = "test-results"
@@ -27,40 +28,6 @@ _PASSED, _SKIPPED, _FAILED = 0, 1, 2
 _OUTCOME_CHILDREN = {"failure": _FAILED, "error": _FAILED, "skipped": _SKIPPED}
 _ROOTS = ("testsuites", "testsuite")
 _POSITION = re.compile(r":\s*line \d+, column \d+$")
-
-
-class TestCounts(NamedTuple):
-    """How many tests passed, failed and were skipped; ``a + b`` adds counts field by field."""
-
-    __test__ = False  # a record, not a pytest test class
-
-    passed: int
-    failed: int
-    skipped: int
-
-    @property
-    def total(self) -> int:
-        return self.passed + self.failed + self.skipped
-
-    def as_payload(self) -> dict[str, int]:
-        """The counts as Bitbucket's ``testResults`` object of a build status."""
-        return {"successful": self.passed, "failed": self.failed, "skipped": self.skipped}
-
-    def describe(self) -> str:
-        """E.g. ``118 passed, 2 failed, 3 skipped``; zero failed or skipped left out; ``no tests`` for none."""
-        if not self.total:
-            return "no tests"
-        parts = [f"{self.passed} passed"]
-        if self.failed:
-            parts.append(f"{self.failed} failed")
-        if self.skipped:
-            parts.append(f"{self.skipped} skipped")
-        return ", ".join(parts)
-
-    def __add__(self, other: object) -> TestCounts:  # type: ignore[override]
-        if not isinstance(other, TestCounts):
-            return NotImplemented
-        return TestCounts(self.passed + other.passed, self.failed + other.failed, self.skipped + other.skipped)
 
 
 class Collected(NamedTuple):

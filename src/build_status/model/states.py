@@ -10,18 +10,8 @@ UNKNOWN = "UNKNOWN"
 
 #: Every state Bitbucket knows, in the order its documentation lists them.
 STATES = (SUCCESSFUL, FAILED, INPROGRESS, CANCELLED, UNKNOWN)
-#: States that exist only on Bitbucket 8.0+ (repository-scoped endpoint with ``cancelledStatus``).
-NEWER_STATES = frozenset({CANCELLED, UNKNOWN})
-
-#: States the commit-only endpoint takes.
-LEGACY_STATES = (SUCCESSFUL, FAILED, INPROGRESS)
-LEGACY_STATES_SET = frozenset(LEGACY_STATES)
-
-#: What a state falls back to where the server does not take it.
-FALLBACK = {CANCELLED: FAILED, UNKNOWN: FAILED}
-
 #: The one mapping table: for each source of an outcome, what its words mean as a Bitbucket state.
-#: A word a source has that is not here is reported as UNKNOWN (FAILED where the server lacks UNKNOWN).
+#: A word a source has that is not here is reported as UNKNOWN (a remote without UNKNOWN fits it to its own).
 MAPPING: dict[str, dict[str, str]] = {
     # GitHub's ``job.status`` (also what ``steps.<id>.outcome`` says).
     "job-status": {
@@ -78,10 +68,3 @@ def from_webappio(calculated_status: str) -> tuple[str, bool]:
 def is_final(state: str) -> bool:
     """Whether a state ends the build (everything but INPROGRESS)."""
     return state != INPROGRESS
-
-
-def accepted(state: str, *, newer_states: bool) -> str:
-    """``state`` as the server will take it: CANCELLED/UNKNOWN become FAILED where it lacks them."""
-    if state in NEWER_STATES and not newer_states:
-        return FALLBACK[state]
-    return state

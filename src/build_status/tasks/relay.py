@@ -1,4 +1,4 @@
-"""The webapp.io step: find (or start) a webapp.io run, follow it, and relay its state to Bitbucket.
+"""Relay a webapp.io run: find (or start) it, follow it, and post its state to Bitbucket.
 
 INPROGRESS is posted as soon as the run is seen going (again when its calculated status moves on), the
 final state when it ends.  Waiting is bounded by ``webappio-timeout``; each exchange with a server (a
@@ -7,7 +7,6 @@ poll, a post) by ``timeout``.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -15,81 +14,77 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http, naming, post_status
-from .bitbucket import Bitbucket
-from .context import Context
-from .contract import LEGACY_REQUEST
-from .errors import DeadlineExceeded, RemoteError
-from .settings import BitbucketSettings, Settings, WebappioSettings
-from .states import BADGE, SUCCESSFUL, from_webappio, is_final
-from .webappio import Run, Runner, Webappio, quote
-from .workflow import Console, cut, markdown_cell, markdown_link
+from ..config.selection import RelayConfig
+from ..config.status import StatusInputs
+from ..context import Context
+from ..errors import DeadlineExceeded, RemoteError
+from ..model import naming
+from ..model.states import SUCCESSFUL, from_webappio, is_final
+from ..model.status import BuildStatus
+from ..remotes.interface import Endpoint, StatusConnection, StatusRemote
+from ..remotes.webappio import Run, Runner, Webappio, quote
+from ..report import Report
+from ..transport.deadline import Deadline
+from ..workflow import cut
+from . import relay_view
+from .post import Delivery, Posting, check_posting, deliver, report_delivery, show_posting
 
 T = TypeVar("T")
 SHA_LENGTH = 40
-#: The longest description a relayed run can add, for checking the inputs before the first request.
+#: The longest calculated status webapp.io has: the inputs are checked with it, so that it always fits.
 LONGEST_STATUS = "RUNNER_CANCELLED"
-#: The longest description Bitbucket takes (the commit-only endpoint's limit; the other has none).
-DESCRIPTION_LIMIT: int = LEGACY_REQUEST["properties"]["description"]["maxLength"]  # type: ignore[index]
-#: Layerfile runner statuses as webapp.io shows them.
-RUNNER_BADGE = {"SUCCESS": "✅", "FAILURE": "❌", "ERROR": "❌", "CANCELLED": "⚪", "RUNNING": "🔵", "NEW": "🔵"}
 
 
-def check(settings: BitbucketSettings, context: Context) -> post_status.Plan | None:
-    """:func:`post_status.check` for the statuses a relay posts (longest description, some URL)."""
-    sample = settings._replace(
-        description=naming.webappio_description(10**18, LONGEST_STATUS, settings.description),
-        url=settings.url or "https://webapp.io",
+def relay_posting(config: RelayConfig, state: str, description: str, url: str) -> Posting:
+    """The status of the run as it is posted to Bitbucket."""
+    inputs, remote = config.status, config.remote
+    assert inputs is not None and remote is not None
+    status = BuildStatus(
+        state=state,
+        key=inputs.key,
+        name=inputs.name,
+        url=url,
+        description=description,
+        build_number=inputs.build_number,
+        ref=inputs.ref,
+        parent=inputs.parent,
+        duration_ms=inputs.duration_ms,
     )
-    return post_status.check(sample, context)
+    return Posting(remote, inputs.commits, status, explicit=False)
 
 
-def run(
-    settings: Settings,
-    context: Context,
-    console: Console,
-    session: requests.Session,
-    create_session: requests.Session,
-    deadline: http.Deadline,
-    plan: post_status.Plan | None,
-) -> bool:
-    """Relay the run; True when it succeeded (or is still going, with ``webappio-wait: false``) and every
-    status landed."""
-    assert settings.webappio is not None
-    ws = settings.webappio
-    client = Webappio(session, deadline, ws.endpoint, ws.token, ws.repo, create_session=create_session)
-    bitbucket = None
-    if settings.bitbucket:
-        bb = settings.bitbucket
-        bitbucket = Bitbucket(session, deadline, bb.base_url, bb.auth)
-    relay = Relay(settings, context, console, client, bitbucket, deadline, plan)
-    if settings.dry_run:
-        relay.dry_run()
-        return True
-    return relay.go()
+def check_relay(config: RelayConfig, context: Context) -> Endpoint | None:
+    """The checks before the first request, on the most demanding status a relay posts (the longest
+    description, some URL); the endpoint when it is known already."""
+    inputs = config.status
+    if inputs is None:
+        return None
+    description = naming.webappio_description(10**18, LONGEST_STATUS, inputs.description)
+    return check_posting(relay_posting(config, "INPROGRESS", description, inputs.url or "https://webapp.io"), context)
 
 
 class Relay:
     def __init__(
         self,
-        settings: Settings,
+        config: RelayConfig,
         context: Context,
-        console: Console,
+        report: Report,
         client: Webappio,
-        bitbucket: Bitbucket | None,
-        deadline: http.Deadline,
-        plan: post_status.Plan | None,
+        connection: StatusConnection | None,
+        deadline: Deadline,
+        endpoint: Endpoint | None,
     ) -> None:
-        assert settings.webappio is not None
-        self.settings = settings
-        self.ws: WebappioSettings = settings.webappio
+        self.config = config
+        self.ws = config.webappio
         self.context = context
-        self.console = console
+        self.report = report
+        self.console = report.console
         self.client = client
-        self.bitbucket = bitbucket
+        self.connection = connection
         self.deadline = deadline
-        self.plan = plan
-        self.wait = http.Deadline(self.ws.wait_timeout)
+        self.endpoint = endpoint
+        self.limit = config.remote.description_limit if config.remote else 0
+        self.wait = Deadline(self.ws.wait_timeout)
         self.run: Run | None = None
         #: The run page from webapp.io's answer to starting it (as text, and as a link when it is one).
         self.created_url = ""
@@ -98,8 +93,8 @@ class Relay:
         self.timed_out = False
         self.warned_unknown = False
         self.posted: tuple[str, str] | None = None
-        self.progress: post_status.Progress | None = None
-        self.posted_settings: BitbucketSettings | None = None
+        self.delivery: Delivery | None = None
+        self.posting: Posting | None = None
 
     # -- the whole relay ---------------------------------------------------------------------------
     def go(self) -> bool:
@@ -187,10 +182,10 @@ class Relay:
         return len(ref) != SHA_LENGTH or not run.commit_sha or run.commit_sha == ref.lower()
 
     def _check_commit(self, run: Run) -> None:
-        bb = self.settings.bitbucket
-        if bb is None or not run.commit_sha or run.commit_sha in bb.commits:
+        inputs = self.config.status
+        if inputs is None or not run.commit_sha or run.commit_sha in inputs.commits:
             return
-        reported = bb.commits[0] if len(bb.commits) == 1 else ", ".join(bb.commits)
+        reported = inputs.commits[0] if len(inputs.commits) == 1 else ", ".join(inputs.commits)
         raise RemoteError(
             f"Refusing to relay webapp.io run #{run.id}: it ran commit {run.commit_sha}, not the commit being "
             f"reported ({reported}). Point webappio-job-id/-branch/-query at the run of this commit, or set "
@@ -210,18 +205,17 @@ class Relay:
 
     # -- Bitbucket ---------------------------------------------------------------------------------
     def _post(self, state: str) -> None:
-        bb = self.settings.bitbucket
-        run = self.run
-        if bb is None or self.bitbucket is None or run is None:
+        inputs, run = self.config.status, self.run
+        if inputs is None or self.connection is None or run is None:
             return
         if self.posted == (state, run.calculated_status):
             return
-        url = bb.url if bb.url_given else (self._run_link(run) or bb.url or _origin(self.ws.endpoint))
-        settings = bb._replace(state=state, description=_description(run, bb.description), url=url)
+        url = inputs.url if inputs.url_given else (self._run_link(run) or inputs.url or _origin(self.ws.endpoint))
+        posting = relay_posting(self.config, state, _description(run, inputs.description, self.limit), url)
         self.deadline.restart()
-        progress = post_status.deliver(settings, self.context, self.console, self.bitbucket, self.deadline, self.plan)
-        self.plan = progress.plan or self.plan
-        self.progress, self.posted_settings = progress, settings
+        delivery = deliver(posting, self.context, self.console, self.connection, self.deadline, self.endpoint)
+        self.endpoint = delivery.endpoint or self.endpoint
+        self.delivery, self.posting = delivery, posting
         self.posted = (state, run.calculated_status)
 
     def _run_page(self, run: Run) -> str:
@@ -257,22 +251,19 @@ class Relay:
     def _report(self, runners: list[Runner] | None) -> bool:
         run = self.run
         ok = True
-        if self.progress is not None and self.posted_settings is not None:
-            ok = post_status.report(self.posted_settings, self.settings.fail_on_error, self.console, self.progress)
+        if self.delivery is not None and self.posting is not None:
+            ok = report_delivery(self.posting, self.report, self.delivery)
         if run is not None:
-            self.console.set_output("webappio-job-id", str(run.id))
-            self.console.set_output("webappio-status", run.calculated_status)
+            outputs = {"webappio-job-id": str(run.id), "webappio-status": run.calculated_status}
             link = self._run_link(run)
             if link:
-                self.console.set_output("webappio-url", link)
+                outputs["webappio-url"] = link
+            self.report.outputs(outputs)
         failure = self._failure()
         if failure:
             ok = False
-            if self.settings.fail_on_error:
-                self.console.error(failure, title="webapp.io")
-            else:
-                self.console.warning(failure + " (fail-on-error is false)", title="webapp.io")
-        self._summary(runners, failure)
+            self.report.failure(failure, title="webapp.io")
+        self.report.summary(relay_view.summary(self.ws.repo, run, self._run_link(run) if run else "", runners, failure))
         return ok
 
     def _failure(self) -> str:
@@ -292,71 +283,63 @@ class Relay:
                 "result, or raise webappio-timeout."
             )
         if is_final(state) and state != SUCCESSFUL:
-            shown = self.progress.state if self.progress and self.progress.state else ""
+            shown = self.delivery.state if self.delivery and self.delivery.state else ""
             return f"webapp.io run #{run.id} ended {run.calculated_status}" + (
                 f" (posted to Bitbucket as {shown})." if shown else "."
             )
         return ""
 
-    def _summary(self, runners: list[Runner] | None, failure: str) -> None:
-        run = self.run
-        lines = ["### webapp.io run", ""]
-        if run is None:
-            lines.append(f"No run relayed from {markdown_cell(self.ws.repo)}: {markdown_cell(failure)}")
-        else:
-            title = markdown_link(f"#{run.id}", self._run_link(run))
-            badge = BADGE[from_webappio(run.calculated_status)[0]]
-            lines.append(
-                f"Run {title} of {markdown_cell(self.ws.repo)}: {badge} **{markdown_cell(run.calculated_status)}**"
-                + (f" · branch `{markdown_cell(run.branch)}`" if run.branch else "")
-                + (f" · commit `{run.commit_sha[:12]}`" if run.commit_sha else "")
-            )
-            if failure:
-                lines += ["", markdown_cell(failure)]
-            if runners:
-                lines += ["", "| Runner | Layerfile | Status | Retried |", "| --- | --- | --- | --- |"]
-                for runner in sorted(runners, key=lambda item: (item.index is None, item.index or 0, item.id)):
-                    lines.append(
-                        f"| {markdown_cell(runner.id)} | `{markdown_cell(runner.path)}` | "
-                        f"{RUNNER_BADGE.get(runner.status, '❔')} {markdown_cell(runner.status)} | "
-                        f"{'yes' if runner.was_retried else 'no'} |"
-                    )
-            elif runners is not None:
-                lines += ["", "No Layerfile runners."]
-        self.console.summary("\n".join(lines) + "\n\n")
-
     # -- dry run -------------------------------------------------------------------------------------
-    def dry_run(self) -> None:
+    def show(self) -> None:
         ws = self.ws
         if ws.trigger:
-            self.console.group(f"dry-run: POST {self.client.run_url}?token=***")
-            self.console.info("Content-Type: application/json")
-            body = self.client.create_body(ws.branch, ws.ref, ws.accept_buttons, ws.extra)
-            self.console.info(json.dumps(body, indent=2, ensure_ascii=False))
+            self.report.show_request(self.client.create_request(ws.branch, ws.ref, ws.accept_buttons, ws.extra))
         else:
-            self.console.group(f"dry-run: GET {self.client.search_url}?search=…&token=***")
-            self.console.info(f"search: {ws.query}")
-        self.console.endgroup()
+            self.report.show_request(self.client.search_request(ws.query))
         wait = f"then poll every {ws.poll_interval:g} s for up to {ws.wait_timeout:g} s" if ws.wait else "no waiting"
         self.console.info(f"dry-run: {wait}; INPROGRESS and the final state would be posted to Bitbucket.")
-        bb = self.settings.bitbucket
-        if bb is not None and self.bitbucket is not None:
-            sample = bb._replace(
-                description=naming.webappio_description("N", "RUNNING", bb.description),
-                url=bb.url or _origin(ws.endpoint),
-            )
-            post_status.dry_run(sample, self.context, self.console, self.bitbucket, self.plan)
+        inputs = self.config.status
+        if inputs is not None and self.config.remote is not None:
+            description = naming.webappio_description("N", "RUNNING", inputs.description)
+            sample = relay_posting(self.config, "INPROGRESS", description, inputs.url or _origin(ws.endpoint))
+            show_posting(sample, self.context, self.console, self.report, self.endpoint)
 
 
-def _description(run: Run, given: str) -> str:
-    """The description of a relayed run, within Bitbucket's limit whatever webapp.io's status says: the
+def relay_run(
+    config: RelayConfig,
+    context: Context,
+    report: Report,
+    session: requests.Session,
+    create_session: requests.Session,
+    deadline: Deadline,
+    endpoint: Endpoint | None,
+) -> bool:
+    """Relay the run (or, on a dry run, show what would be sent); True when it succeeded (or is still going,
+    with ``webappio-wait: false``) and every status landed."""
+    ws = config.webappio
+    client = Webappio(session, deadline, ws.endpoint, ws.token, ws.repo, create_session=create_session)
+    connection = config.remote.connect(session, deadline) if config.remote else None
+    return Relay(config, context, report, client, connection, deadline, endpoint).go()
+
+
+def show_relay(
+    config: RelayConfig, context: Context, report: Report, session: requests.Session, endpoint: Endpoint | None
+) -> None:
+    """The dry run: the request that finds or starts the run, and the statuses it would post."""
+    ws = config.webappio
+    client = Webappio(session, Deadline(1), ws.endpoint, ws.token, ws.repo)
+    Relay(config, context, report, client, None, Deadline(1), endpoint).show()
+
+
+def _description(run: Run, given: str, limit: int) -> str:
+    """The description of a relayed run, within the remote's limit whatever webapp.io's status says: the
     status is cut to fit (the inputs were checked with LONGEST_STATUS, which always fits)."""
     text = naming.webappio_description(run.id, run.calculated_status, given)
-    over = len(text) - DESCRIPTION_LIMIT
+    over = len(text) - limit
     if over > 0:
         status = run.calculated_status
         text = naming.webappio_description(run.id, cut(status, max(len(status) - over, len(LONGEST_STATUS))), given)
-    return cut(text, DESCRIPTION_LIMIT)
+    return cut(text, limit)
 
 
 def _origin(url: str) -> str:

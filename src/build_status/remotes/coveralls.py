@@ -11,9 +11,13 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import answers, http
-from .errors import RemoteError, sentence
-from .workflow import cut
+from ..transport import answers
+from ..transport.deadline import Deadline
+from ..transport.failures import may_have_arrived, no_answer
+from ..transport.session import request
+from .interface import Request
+from ..errors import RemoteError, sentence
+from ..workflow import cut
 
 NO_BUILD = "no build matching"
 CLOSED_WORDS = ("already closed", "already been closed", "is closed")
@@ -27,45 +31,49 @@ class Closed(NamedTuple):
     closed_before: bool = False
 
 
+def close_request(endpoint: str, repo_token: str, build_number: str, carryforward: tuple[str, ...]) -> Request:
+    """The webhook request that closes parallel build ``build_number`` (what a dry run shows, and sends)."""
+    params = {"repo_token": repo_token}
+    shown = "repo_token=***"
+    if carryforward:
+        params["carryforward"] = ",".join(carryforward)
+        shown += f"&carryforward={params['carryforward']}"
+    return Request(
+        "POST",
+        f"{endpoint.rstrip('/')}/webhook",
+        {"payload": {"build_num": build_number, "status": "done"}},
+        params=params,
+        shown_query=shown,
+        shown_lines=("Content-Type: application/json",),
+        what=f"closing build {build_number}",
+    )
+
+
 class Coveralls:
-    def __init__(self, session: requests.Session, deadline: http.Deadline, endpoint: str, repo_token: str) -> None:
+    def __init__(self, session: requests.Session, deadline: Deadline, endpoint: str, repo_token: str) -> None:
         self.session = session
         self.deadline = deadline
         self.endpoint = endpoint.rstrip("/")
         self.repo_token = repo_token
         self.host = urlsplit(endpoint).netloc
 
-    @property
-    def webhook_url(self) -> str:
-        return f"{self.endpoint}/webhook"
-
-    @staticmethod
-    def params(repo_token: str, carryforward: tuple[str, ...]) -> dict[str, str]:
-        params = {"repo_token": repo_token}
-        if carryforward:
-            params["carryforward"] = ",".join(carryforward)
-        return params
-
-    @staticmethod
-    def body(build_number: str) -> dict[str, Any]:
-        return {"payload": {"build_num": build_number, "status": "done"}}
-
     def close(self, build_number: str, carryforward: tuple[str, ...]) -> Closed:
+        sent = close_request(self.endpoint, self.repo_token, build_number, carryforward)
         try:
-            response = http.request(
+            response = request(
                 self.session,
                 self.deadline,
-                "POST",
-                self.webhook_url,
-                params=self.params(self.repo_token, carryforward),
-                json=self.body(build_number),
+                sent.method,
+                sent.url,
+                params=sent.params,
+                json=sent.body,
                 headers={"Accept": "application/json"},
             )
         except requests.RequestException as exc:
             raise RemoteError(
-                http.no_answer(
+                no_answer(
                     "Coveralls",
-                    self.webhook_url,
+                    sent.url,
                     f"closing build {build_number}",
                     exc,
                     "coveralls-endpoint",

@@ -1,13 +1,13 @@
-"""The request body for each Bitbucket endpoint, checked against the contract's JSON Schema."""
+"""The request body for each of Bitbucket Data Center's endpoints, checked against the contract's JSON Schema."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from ...errors import InputError
+from ...model.status import BuildStatus
 from .contract import BUILDS, BUILDS_REQUEST, ENDPOINT_LABEL, LEGACY_REQUEST
-from .errors import InputError
-from .settings import BitbucketSettings
 
 #: Payload field → the input it comes from (for error messages).
 FIELD_INPUT = {
@@ -24,24 +24,25 @@ FIELD_INPUT = {
 }
 
 
-def build(settings: BitbucketSettings, api: str, state: str, description: str) -> dict[str, Any]:
-    """The JSON body to post with ``state`` on endpoint ``api`` (``commits`` or ``builds``)."""
-    body: dict[str, Any] = {"state": state, "key": settings.key, "url": settings.url}
-    if settings.name:
-        body["name"] = settings.name
-    if description:
-        body["description"] = description
+def build(status: BuildStatus, api: str) -> dict[str, Any]:
+    """The JSON body that posts ``status`` on endpoint ``api`` (``commits`` or ``builds``)."""
+    body: dict[str, Any] = {"state": status.state, "key": status.key, "url": status.url}
+    if status.name:
+        body["name"] = status.name
+    if status.description:
+        body["description"] = status.description
     if api == BUILDS:
-        if settings.build_number:
-            body["buildNumber"] = settings.build_number
-        if settings.ref:
-            body["ref"] = settings.ref
-        if settings.parent:
-            body["parent"] = settings.parent
-        if settings.duration_ms is not None:
-            body["duration"] = settings.duration_ms
-        if settings.tests is not None:
-            body["testResults"] = settings.tests.as_payload()
+        if status.build_number:
+            body["buildNumber"] = status.build_number
+        if status.ref:
+            body["ref"] = status.ref
+        if status.parent:
+            body["parent"] = status.parent
+        if status.duration_ms is not None:
+            body["duration"] = status.duration_ms
+        if status.tests is not None:
+            tests = status.tests
+            body["testResults"] = {"successful": tests.passed, "failed": tests.failed, "skipped": tests.skipped}
     return body
 
 

@@ -6,12 +6,10 @@ import hashlib
 import json
 from typing import Any
 
-from .context import Context
+from ..context import Context
+from ..workflow import cut
 from .states import LABELS
-from .workflow import cut
 
-KEY_LIMIT = 255
-NAME_LIMIT = 255
 #: How many hex digits of SHA-256 stand for the tail of a key that is too long.
 HASH_DIGITS = 16
 
@@ -51,8 +49,8 @@ def job_id(context: Context) -> str:
     return f"{workflow}/{context.job}" if context.job else workflow
 
 
-def default_key(context: Context, matrix: list[tuple[str, str]]) -> str:
-    """``workflow/job[name=value,...]``, at most 255 characters (a longer tail is replaced by its hash).
+def default_key(context: Context, matrix: list[tuple[str, str]], limit: int) -> str:
+    """``workflow/job[name=value,...]``, at most ``limit`` characters (a longer tail is replaced by its hash).
 
     The matrix's names are in a canonical (sorted) order: the same combination gets the same key whatever
     order the runner lists them in (GitHub keeps the workflow's, act sorts them) or a later edit of the
@@ -61,10 +59,10 @@ def default_key(context: Context, matrix: list[tuple[str, str]]) -> str:
     key = job_id(context)
     if matrix:
         key += "[" + ",".join(f"{name}={value}" for name, value in sorted(matrix)) + "]"
-    return fit_key(key)
+    return fit_key(key, limit)
 
 
-def fit_key(key: str, limit: int = KEY_LIMIT) -> str:
+def fit_key(key: str, limit: int) -> str:
     """Shorten a key to ``limit`` characters keeping it distinct: the tail is replaced by a hash of the whole."""
     if len(key) <= limit:
         return key
@@ -72,22 +70,22 @@ def fit_key(key: str, limit: int = KEY_LIMIT) -> str:
     return f"{key[: limit - HASH_DIGITS - 1]}~{digest}"
 
 
-def default_name(context: Context, matrix: list[tuple[str, str]]) -> str:
-    """``workflow › job (value, value)``, cut with an ellipsis at 255 characters."""
+def default_name(context: Context, matrix: list[tuple[str, str]], limit: int) -> str:
+    """``workflow › job (value, value)``, cut with an ellipsis at ``limit`` characters."""
     parts = [part for part in (context.workflow, context.job) if part]
     name = " › ".join(parts) or "build"
     if matrix:
         name += " (" + ", ".join(value for _, value in matrix) + ")"
-    return shorten(name, NAME_LIMIT)
+    return cut(name, limit)
 
 
-def webappio_key(repo: str) -> str:
+def webappio_key(repo: str, limit: int) -> str:
     """The default key of a relayed webapp.io run: one per webapp.io repository (and so per commit)."""
-    return fit_key(f"webapp.io/{repo}")
+    return fit_key(f"webapp.io/{repo}", limit)
 
 
-def webappio_name(repo: str) -> str:
-    return shorten(f"webapp.io › {repo}", NAME_LIMIT)
+def webappio_name(repo: str, limit: int) -> str:
+    return cut(f"webapp.io › {repo}", limit)
 
 
 def webappio_description(run_id: int | str, calculated_status: str, given: str = "") -> str:
@@ -122,7 +120,3 @@ def format_duration(milliseconds: int) -> str:
         return f"{minutes}m {seconds}s" if seconds else f"{minutes}m"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-
-
-def shorten(text: str, limit: int) -> str:
-    return cut(text, limit)

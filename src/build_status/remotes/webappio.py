@@ -18,9 +18,13 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import answers, http
-from .errors import RemoteError, sentence
-from .workflow import cut
+from ..transport import answers
+from ..transport.deadline import Deadline
+from ..transport.failures import may_have_arrived, no_answer
+from ..transport.session import request
+from .interface import Request
+from ..errors import RemoteError, sentence
+from ..workflow import cut
 
 #: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").
 NO_RUNS = re.compile(r"\bno runs?\b", re.IGNORECASE)
@@ -117,7 +121,7 @@ class Webappio:
     def __init__(
         self,
         session: requests.Session,
-        deadline: http.Deadline,
+        deadline: Deadline,
         endpoint: str,
         token: str,
         repo: str,
@@ -147,8 +151,8 @@ class Webappio:
     def runners_url(self, uuid: str) -> str:
         return f"{self.endpoint}/runners/{quote_path(self.repo, safe='')}/{quote_path(uuid, safe='')}"
 
-    @staticmethod
-    def create_body(branch: str, ref: str, accept_buttons: bool, extra: str) -> dict[str, str]:
+    def create_request(self, branch: str, ref: str, accept_buttons: bool, extra: str) -> Request:
+        """Starting a run (what a dry run shows, and sends)."""
         body = {"branch": branch}
         if ref:
             body["ref"] = ref
@@ -156,7 +160,14 @@ class Webappio:
             body["accept_buttons"] = "true"
         if extra:
             body["extra"] = extra
-        return body
+        shown = ("Content-Type: application/json",)
+        return Request("POST", self.run_url, body, shown_query="token=***", shown_lines=shown)
+
+    def search_request(self, query: str) -> Request:
+        """Looking for the run matching ``query`` (what a dry run shows, and sends)."""
+        params = {"search": query}
+        return Request("GET", self.search_url, params=params, shown_query="search=…&token=***",
+                       shown_lines=(f"search: {query}",))  # fmt: skip
 
     # -- calls -----------------------------------------------------------------------------------
     def find(self, query: str) -> Run | None:
@@ -166,7 +177,8 @@ class Webappio:
         """
         what = f"looking for the run matching '{query}'"
         try:
-            data = self._call(self.session, "GET", self.search_url, what, params={"search": query})
+            sent = self.search_request(query)
+            data = self._call(self.session, sent.method, sent.url, what, params=sent.params)
         except WebappioError as exc:
             if NO_RUNS.search(exc.server_message):
                 self.no_runs = cut(exc.server_message, 300)
@@ -184,14 +196,9 @@ class Webappio:
 
     def create(self, branch: str, ref: str, accept_buttons: bool, extra: str) -> Created:
         what = f"starting a run on branch '{branch}'"
+        sent = self.create_request(branch, ref, accept_buttons, extra)
         try:
-            data = self._call(
-                self.create_session,
-                "POST",
-                self.run_url,
-                what,
-                json=self.create_body(branch, ref, accept_buttons, extra),
-            )
+            data = self._call(self.create_session, sent.method, sent.url, what, json=sent.body)
         except WebappioError as exc:
             if exc.arrived:
                 raise WebappioError(
@@ -233,14 +240,14 @@ class Webappio:
     def _call(self, session: requests.Session, method: str, url: str, what: str, **kwargs: Any) -> dict[str, Any]:
         params = {**kwargs.pop("params", {}), "token": self.token}
         try:
-            response = http.request(
+            response = request(
                 session, self.deadline, method, url, params=params, headers={"Accept": "application/json"}, **kwargs
             )
         except requests.RequestException as exc:
             raise WebappioError(
-                http.no_answer("webapp.io", url, what, exc, "webappio-endpoint"),
+                no_answer("webapp.io", url, what, exc, "webappio-endpoint"),
                 status=-1,
-                arrived=http.may_have_arrived(exc),
+                arrived=may_have_arrived(exc),
             ) from None
         data = answers.parse_json(response)
         if isinstance(data, dict) and data.get("status") == "ok":
