@@ -7,10 +7,11 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from . import answers, http
+from . import http
 from .contract import BUILDS
 from .errors import RemoteError
 from .settings import Auth
+from .transport import answers
 from .workflow import cut
 
 RICH = "richBuildStatus"

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import answers, http
+from . import http
 from .errors import RemoteError, sentence
+from .transport import answers
 from .workflow import cut
 
 NO_BUILD = "no build matching"

@@ -13,7 +13,7 @@
   A body that breaks off or cannot be decoded is :class:`AnswerUnreadable`: the request arrived, so what
   it asked for may have been carried out.
 - Name lookups are bounded by the connect timeout and interim (1xx) answers are skipped
-  (:mod:`.connection`).
+  (:mod:`.transport.connection`).
 - Each retry says so as it happens (server, what failed, attempt, wait, time left), and a request that
   keeps the step waiting says so every :data:`HEARTBEAT` seconds, through the ``say`` callable the session
   was built with.
@@ -49,8 +49,8 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from . import __version__
-from .connection import POOL_CLASSES, NameLookupTimeout
 from .errors import DeadlineExceeded
+from .transport.connection import POOL_CLASSES, NameLookupTimeout
 
 USER_AGENT = f"build-status/{__version__} (+https://github.com/build-status/build-status)"
 #: Answers worth another try: rate limiting and server-side trouble.

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import answers, http
+from . import http
 from .errors import RemoteError, sentence
+from .transport import answers
 from .workflow import cut
 
 #: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").

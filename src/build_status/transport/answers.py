@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http
-from .workflow import cut
+from .. import http
+from ..workflow import cut
 
 #: What :func:`parse_json` gives for a body that is not JSON.
 NOT_JSON: Any = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON", "__bool__": lambda self: False})()
