@@ -7,11 +7,13 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from . import http
 from .contract import BUILDS
 from .errors import RemoteError
 from .settings import Auth
 from .transport import answers
+from .transport import session as transport
+from .transport.deadline import Deadline
+from .transport.failures import no_answer, redirect_base, redirect_target
 from .workflow import cut
 
 RICH = "richBuildStatus"
@@ -53,7 +55,7 @@ class NotInRepository(RemoteError):
 
 
 class Bitbucket:
-    def __init__(self, session: requests.Session, deadline: http.Deadline, base_url: str, auth: Auth) -> None:
+    def __init__(self, session: requests.Session, deadline: Deadline, base_url: str, auth: Auth) -> None:
         self.session = session
         self.deadline = deadline
         self.base_url = base_url.rstrip("/")
@@ -180,10 +182,10 @@ class Bitbucket:
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": self.auth.header, "Accept": "application/json"}
         try:
-            return http.request(self.session, self.deadline, method, url, headers=headers, **kwargs)
+            return transport.request(self.session, self.deadline, method, url, headers=headers, **kwargs)
         except requests.RequestException as exc:
             landed = "The status may have landed; the answer could not be read." if method == "POST" else ""
-            raise RemoteError(http.no_answer("Bitbucket", url, what, exc, "bitbucket-url", landed=landed)) from None
+            raise RemoteError(no_answer("Bitbucket", url, what, exc, "bitbucket-url", landed=landed)) from None
 
     def _check(self, response: requests.Response, what: str, *, api: str = "") -> None:
         if 200 <= response.status_code < 300:
@@ -203,8 +205,8 @@ class Bitbucket:
     def _hint(self, response: requests.Response, api: str) -> str:
         status = response.status_code
         if 300 <= status < 400:
-            target = http.redirect_target(response)
-            base = http.redirect_base(response, self.base_url) or rest_base(response)
+            target = redirect_target(response)
+            base = redirect_base(response, self.base_url) or rest_base(response)
             if base:
                 return (
                     f"It redirects to {target}; set bitbucket-url to {base} (redirects are not followed, so "

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
-from . import http
+import requests
+
 from .coveralls import Coveralls
 from .errors import DeadlineExceeded, RemoteError
 from .settings import CoverallsSettings, Settings
+from .transport.deadline import Deadline
 from .workflow import Console, markdown_cell, markdown_link
 
 
@@ -15,8 +17,8 @@ def run(
     settings: CoverallsSettings,
     common: Settings,
     console: Console,
-    session: http.requests.Session,
-    deadline: http.Deadline,
+    session: requests.Session,
+    deadline: Deadline,
 ) -> bool:
     """Close the build; True when Coveralls said done (or on a dry run)."""
     client = Coveralls(session, deadline, settings.endpoint, settings.repo_token)

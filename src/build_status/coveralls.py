@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http
 from .errors import RemoteError, sentence
 from .transport import answers
+from .transport import session as transport
+from .transport.deadline import Deadline
+from .transport.failures import no_answer
 from .workflow import cut
 
 NO_BUILD = "no build matching"
@@ -29,7 +31,7 @@ class Closed(NamedTuple):
 
 
 class Coveralls:
-    def __init__(self, session: requests.Session, deadline: http.Deadline, endpoint: str, repo_token: str) -> None:
+    def __init__(self, session: requests.Session, deadline: Deadline, endpoint: str, repo_token: str) -> None:
         self.session = session
         self.deadline = deadline
         self.endpoint = endpoint.rstrip("/")
@@ -53,7 +55,7 @@ class Coveralls:
 
     def close(self, build_number: str, carryforward: tuple[str, ...]) -> Closed:
         try:
-            response = http.request(
+            response = transport.request(
                 self.session,
                 self.deadline,
                 "POST",
@@ -64,7 +66,7 @@ class Coveralls:
             )
         except requests.RequestException as exc:
             raise RemoteError(
-                http.no_answer(
+                no_answer(
                     "Coveralls",
                     self.webhook_url,
                     f"closing build {build_number}",

@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http, naming, post_status
+from . import naming, post_status
 from .bitbucket import Bitbucket
 from .context import Context
 from .contract import LEGACY_REQUEST
 from .errors import DeadlineExceeded, RemoteError
 from .settings import BitbucketSettings, Settings, WebappioSettings
 from .states import BADGE, SUCCESSFUL, from_webappio, is_final
+from .transport.deadline import Deadline
 from .webappio import Run, Runner, Webappio, quote
 from .workflow import Console, cut, markdown_cell, markdown_link
 
@@ -50,7 +51,7 @@ def run(
     console: Console,
     session: requests.Session,
     create_session: requests.Session,
-    deadline: http.Deadline,
+    deadline: Deadline,
     plan: post_status.Plan | None,
 ) -> bool:
     """Relay the run; True when it succeeded (or is still going, with ``webappio-wait: false``) and every
@@ -77,7 +78,7 @@ class Relay:
         console: Console,
         client: Webappio,
         bitbucket: Bitbucket | None,
-        deadline: http.Deadline,
+        deadline: Deadline,
         plan: post_status.Plan | None,
     ) -> None:
         assert settings.webappio is not None
@@ -89,7 +90,7 @@ class Relay:
         self.bitbucket = bitbucket
         self.deadline = deadline
         self.plan = plan
-        self.wait = http.Deadline(self.ws.wait_timeout)
+        self.wait = Deadline(self.ws.wait_timeout)
         self.run: Run | None = None
         #: The run page from webapp.io's answer to starting it (as text, and as a link when it is one).
         self.created_url = ""

@@ -18,9 +18,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http
 from .errors import RemoteError, sentence
 from .transport import answers
+from .transport import session as transport
+from .transport.deadline import Deadline
+from .transport.failures import may_have_arrived, no_answer
 from .workflow import cut
 
 #: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").
@@ -118,7 +120,7 @@ class Webappio:
     def __init__(
         self,
         session: requests.Session,
-        deadline: http.Deadline,
+        deadline: Deadline,
         endpoint: str,
         token: str,
         repo: str,
@@ -234,14 +236,14 @@ class Webappio:
     def _call(self, session: requests.Session, method: str, url: str, what: str, **kwargs: Any) -> dict[str, Any]:
         params = {**kwargs.pop("params", {}), "token": self.token}
         try:
-            response = http.request(
+            response = transport.request(
                 session, self.deadline, method, url, params=params, headers={"Accept": "application/json"}, **kwargs
             )
         except requests.RequestException as exc:
             raise WebappioError(
-                http.no_answer("webapp.io", url, what, exc, "webappio-endpoint"),
+                no_answer("webapp.io", url, what, exc, "webappio-endpoint"),
                 status=-1,
-                arrived=http.may_have_arrived(exc),
+                arrived=may_have_arrived(exc),
             ) from None
         data = answers.parse_json(response)
         if isinstance(data, dict) and data.get("status") == "ok":
