@@ -34,7 +34,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from . import http
+import requests
+
 from .bitbucket import Bitbucket, NoEndpoint, NotInRepository
 from .context import Context
 from .contract import COMMITS
@@ -42,6 +43,7 @@ from .errors import EXIT_OK, EXIT_REMOTE, DeadlineExceeded, RemoteError
 from .naming import format_duration
 from .settings import BitbucketSettings, CheckSettings, Settings
 from .states import BADGE, CANCELLED, FAILED, INPROGRESS, STATES, SUCCESSFUL, UNKNOWN
+from .transport.deadline import Deadline
 from .workflow import Console, cut, markdown_cell, markdown_link
 
 GREEN, RED, PENDING, MISSING = "green", "red", "pending", "missing"
@@ -451,7 +453,7 @@ class Reader:
         return False, None
 
 
-def read_round(reader: Reader, commits: Sequence[str], deadline: http.Deadline) -> list[Reading]:
+def read_round(reader: Reader, commits: Sequence[str], deadline: Deadline) -> list[Reading]:
     """One reading of every commit, bounded by the ``timeout`` input (restarted for each round)."""
     deadline.restart()
     try:
@@ -468,8 +470,8 @@ def run(
     settings: Settings,
     context: Context,
     console: Console,
-    session: http.requests.Session,
-    deadline: http.Deadline,
+    session: requests.Session,
+    deadline: Deadline,
 ) -> int:
     """Read back, tally, gate (and wait, with check-wait); returns the exit code."""
     del context  # the commits and the own key are in the settings already
@@ -488,7 +490,7 @@ def run(
 
 
 def watch(
-    reader: Reader, commits: Sequence[str], check: CheckSettings, console: Console, deadline: http.Deadline
+    reader: Reader, commits: Sequence[str], check: CheckSettings, console: Console, deadline: Deadline
 ) -> tuple[list[Reading], str]:
     """Read, and with check-wait read again every interval while the result is missing or pending (some key
     INPROGRESS or missing, none FAILED).
@@ -501,7 +503,7 @@ def watch(
     if verdict.result not in WAITING or check.wait <= 0:
         return readings, ""
     started = time.monotonic()
-    wait = http.Deadline(check.wait)
+    wait = Deadline(check.wait)
     console.group("Build statuses before waiting")
     for reading in readings:
         for line in table(reading):

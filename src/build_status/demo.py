@@ -15,7 +15,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import http
 from .bitbucket import Bitbucket
 from .cli import argument_parser
 from .errors import EXIT_INPUT
@@ -23,6 +22,8 @@ from .sandbox import Sandbox
 from .sandbox.command import listen_error, port_number
 from .sandbox.runner import Job, JobRun
 from .settings import Auth
+from .transport.deadline import Deadline
+from .transport.session import build_session
 from .workflow import Console
 
 SHA = "c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ffe"
@@ -125,8 +126,8 @@ def _write_report(folder: Path, failed: int) -> None:
 
 def _tally(sandbox: Sandbox) -> bool:
     """Read the counts back through the stats endpoint; True when the commit is green."""
-    deadline = http.Deadline(10)
-    client = Bitbucket(http.build_session(deadline), deadline, sandbox.url, Auth("Bearer", TOKEN))
+    deadline = Deadline(10)
+    client = Bitbucket(build_session(deadline), deadline, sandbox.url, Auth("Bearer", TOKEN))
     stats = client.stats(SHA)
     counts = ", ".join(f"{value} {name}" for name, value in stats.items() if value)
     red = stats.get("failed", 0) > 0

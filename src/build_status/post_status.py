@@ -7,13 +7,16 @@ import os
 from collections.abc import Callable
 from typing import NamedTuple
 
-from . import http, jobend, naming, payload
+import requests
+
+from . import jobend, naming, payload
 from .bitbucket import Bitbucket, Capabilities
 from .context import Context
 from .contract import BUILDS, COMMITS, ENDPOINT_LABEL
 from .errors import DeadlineExceeded, InputError, RemoteError
 from .settings import BitbucketSettings, Settings
 from .states import BADGE, INPROGRESS, NEWER_STATES, accepted
+from .transport.deadline import Deadline
 from .workflow import Console, markdown_cell, markdown_link
 
 
@@ -114,8 +117,8 @@ def run(
     common: Settings,
     context: Context,
     console: Console,
-    session: http.requests.Session,
-    deadline: http.Deadline,
+    session: requests.Session,
+    deadline: Deadline,
     plan: Plan | None,
 ) -> bool:
     """Post the status to every commit; True when all landed (or on a dry run)."""
@@ -151,7 +154,7 @@ def deliver(
     context: Context,
     console: Console,
     client: Bitbucket,
-    deadline: http.Deadline,
+    deadline: Deadline,
     plan: Plan | None,
     *,
     before_post: Callable[[Plan | None], bool] | None = None,

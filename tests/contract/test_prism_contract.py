@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from build_status import http, payload
+from build_status import payload
 from build_status.bitbucket import Bitbucket
 from build_status.contract import BUILDS, COMMITS
 from build_status.errors import RemoteError
 from build_status.sandbox.runner import Job, run_step
 from build_status.settings import Auth, parse_settings
+from build_status.transport import session as transport
+from build_status.transport.deadline import Deadline
 
 from ..factories import context, raw_inputs
 
@@ -21,8 +23,8 @@ REPO = {"bitbucket-project": "PRJ", "bitbucket-repo": "app"}
 
 
 def client(prism_url, auth="bearer"):
-    deadline = http.Deadline(20)
-    return Bitbucket(http.build_session(deadline), deadline, prism_url, AUTHS[auth])
+    deadline = Deadline(20)
+    return Bitbucket(transport.build_session(deadline), deadline, prism_url, AUTHS[auth])
 
 
 def settings_for(prism_url, **changes):
@@ -95,9 +97,9 @@ def test_wrong_ref_is_rejected_on_the_builds_endpoint(prism_url):
 
 @pytest.mark.contract
 def test_missing_credentials_are_rejected(prism_url):
-    deadline = http.Deadline(10)
-    session = http.build_session(deadline)
-    response = http.request(
+    deadline = Deadline(10)
+    session = transport.build_session(deadline)
+    response = transport.request(
         session,
         deadline,
         "POST",

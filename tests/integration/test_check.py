@@ -11,10 +11,11 @@ import time
 import pytest
 import requests
 
-from build_status import http
 from build_status.bitbucket import Bitbucket
 from build_status.sandbox.runner import Job
 from build_status.settings import Auth
+from build_status.transport.deadline import Deadline
+from build_status.transport.session import build_session
 
 from ..ports import refusing_port
 from .conftest import PASSWORD, SHA, SHA2, TOKEN, USER, assert_no_secret
@@ -450,8 +451,8 @@ def test_more_than_100_statuses_use_the_counts(sandbox, check):
 def test_the_client_follows_pages(sandbox):
     for number in range(70):
         post_legacy(sandbox, f"CI/job-{number:02d}", "SUCCESSFUL")
-    deadline = http.Deadline(30)
-    session = http.build_session(deadline)
+    deadline = Deadline(30)
+    session = build_session(deadline)
     client = Bitbucket(session, deadline, sandbox.url, Auth("Bearer", TOKEN))
     values = client.statuses(SHA, limit=30)
     assert sorted(v["key"] for v in values) == [f"CI/job-{number:02d}" for number in range(70)]

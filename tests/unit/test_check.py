@@ -7,11 +7,12 @@ import json
 import pytest
 import requests
 
-from build_status import check, http
+from build_status import check
 from build_status.bitbucket import Bitbucket, NoEndpoint, NotInRepository
 from build_status.check import GREEN, MISSING, PENDING, RED, Reader, Reading, Status
 from build_status.errors import RemoteError
 from build_status.settings import Auth, BitbucketSettings
+from build_status.transport.deadline import Deadline
 from build_status.workflow import Console
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -444,7 +445,7 @@ def errors(name):
 
 def client_for(status, body):
     session = StubSession(status, body)
-    return Bitbucket(session, http.Deadline(10), "https://bb.example.com", Auth("Bearer", "t")), session
+    return Bitbucket(session, Deadline(10), "https://bb.example.com", Auth("Bearer", "t")), session
 
 
 def test_build_reads_one_key():

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from build_status import connection
+from build_status.transport import connection
 
 
 def test_a_lookup_waits_no_longer_than_its_timeout(monkeypatch):

@@ -7,9 +7,10 @@ import json
 import pytest
 import requests
 
-from build_status import http
 from build_status.coveralls import Coveralls
 from build_status.errors import RemoteError
+from build_status.transport.deadline import Deadline
+from build_status.transport.session import build_session
 
 from ..ports import refusing_port
 
@@ -17,8 +18,8 @@ TOKEN = "cov-token-XYZ"
 
 
 def client(server, seconds=10.0):
-    deadline = http.Deadline(seconds)
-    return Coveralls(http.build_session(deadline), deadline, server.url_for("/").rstrip("/"), TOKEN)
+    deadline = Deadline(seconds)
+    return Coveralls(build_session(deadline), deadline, server.url_for("/").rstrip("/"), TOKEN)
 
 
 def test_sends_exactly_the_documented_request(httpserver):
@@ -94,9 +95,9 @@ def test_a_retry_that_finds_the_build_closed_by_the_lost_first_attempt_is_succes
 
 
 def test_unreachable_coveralls_never_shows_the_token():
-    deadline = http.Deadline(1.5)
+    deadline = Deadline(1.5)
     with refusing_port() as port, pytest.raises(RemoteError) as info:
-        Coveralls(http.build_session(deadline), deadline, f"http://127.0.0.1:{port}", TOKEN).close("5", ("a",))
+        Coveralls(build_session(deadline), deadline, f"http://127.0.0.1:{port}", TOKEN).close("5", ("a",))
     assert "connection refused" in info.value.message
     assert TOKEN not in info.value.message and TOKEN not in repr(info.value.__cause__)
     assert info.value.__suppress_context__

@@ -8,8 +8,9 @@ import threading
 
 import pytest
 
-from build_status import http
 from build_status.errors import RemoteError
+from build_status.transport.deadline import Deadline
+from build_status.transport.session import build_session
 from build_status.webappio import Webappio, WebappioError
 
 from ..ports import LateServer
@@ -31,14 +32,14 @@ JOB = {
 
 
 def client_at(endpoint: str, seconds: float = 10.0) -> Webappio:
-    deadline = http.Deadline(seconds)
+    deadline = Deadline(seconds)
     return Webappio(
-        http.build_session(deadline),
+        build_session(deadline),
         deadline,
         endpoint,
         TOKEN,
         "app",
-        create_session=http.build_session(deadline, once=True),
+        create_session=build_session(deadline, once=True),
     )
 
 

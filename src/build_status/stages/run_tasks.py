@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import tempfile
 
-from . import http
+import requests
+
 from .context import Context
 from .errors import EXIT_OK, EXIT_REMOTE
 from .settings import Settings
+from .transport import session as transport
+from .transport.deadline import Deadline
 from .workflow import Console
 
 
@@ -51,16 +54,16 @@ def run(settings: Settings, context: Context, console: Console, *, plan: object 
     landed = True
     code = EXIT_OK
     with tempfile.TemporaryDirectory(prefix="build-status-") as workdir:
-        verify = http.tls_verify(settings.ca_cert, settings.insecure, console.env, workdir)
+        verify = transport.tls_verify(settings.ca_cert, settings.insecure, console.env, workdir)
 
-        def part() -> tuple[http.Deadline, http.requests.Session]:
+        def part() -> tuple[Deadline, requests.Session]:
             """A deadline and a session of one part's own."""
-            deadline = http.Deadline(settings.timeout)
-            return deadline, http.build_session(deadline, verify=verify, say=console.info)
+            deadline = Deadline(settings.timeout)
+            return deadline, transport.build_session(deadline, verify=verify, say=console.info)
 
         if settings.webappio:
             deadline, session = part()
-            with session, http.build_session(deadline, verify=verify, once=True, say=console.info) as once:
+            with session, transport.build_session(deadline, verify=verify, once=True, say=console.info) as once:
                 landed &= relay.run(settings, context, console, session, once, deadline, plan)
         elif settings.bitbucket and not settings.check:
             deadline, session = part()

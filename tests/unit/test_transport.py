@@ -9,15 +9,17 @@ import pytest
 import requests
 from werkzeug import Response
 
-from build_status import http
 from build_status.errors import DeadlineExceeded
+from build_status.transport import session as transport
+from build_status.transport.deadline import Deadline, make_retry
+from build_status.transport.failures import describe_exception, redirect_base
 
 from ..ports import LateServer
 
 
 def session_for(seconds=10.0):
-    deadline = http.Deadline(seconds)
-    return http.build_session(deadline), deadline
+    deadline = Deadline(seconds)
+    return transport.build_session(deadline), deadline
 
 
 def test_5xx_is_retried_until_success(httpserver):
@@ -25,7 +27,7 @@ def test_5xx_is_retried_until_success(httpserver):
         httpserver.expect_ordered_request("/x", method="POST").respond_with_data("busy", status=status)
     httpserver.expect_ordered_request("/x", method="POST").respond_with_data("", status=204)
     session, deadline = session_for()
-    response = http.request(session, deadline, "POST", httpserver.url_for("/x"), json={"a": 1})
+    response = transport.request(session, deadline, "POST", httpserver.url_for("/x"), json={"a": 1})
     assert response.status_code == 204
     assert len(httpserver.log) == 3
 
@@ -35,7 +37,7 @@ def test_429_retry_after_seconds_is_honoured(httpserver):
     httpserver.expect_ordered_request("/x").respond_with_data("ok")
     session, deadline = session_for()
     started = time.monotonic()
-    assert http.request(session, deadline, "GET", httpserver.url_for("/x")).status_code == 200
+    assert transport.request(session, deadline, "GET", httpserver.url_for("/x")).status_code == 200
     assert time.monotonic() - started >= 0.9  # waited as told, not less
 
 
@@ -45,7 +47,7 @@ def test_429_retry_after_http_date_is_honoured(httpserver):
     httpserver.expect_ordered_request("/x").respond_with_data("ok")
     session, deadline = session_for()
     started = time.monotonic()
-    assert http.request(session, deadline, "GET", httpserver.url_for("/x")).status_code == 200
+    assert transport.request(session, deadline, "GET", httpserver.url_for("/x")).status_code == 200
     assert time.monotonic() - started >= 0.5
 
 
@@ -53,7 +55,7 @@ def test_429_retry_after_http_date_is_honoured(httpserver):
 def test_other_4xx_are_not_retried(httpserver, status):
     httpserver.expect_request("/x").respond_with_json({"errors": [{"message": "no"}]}, status=status)
     session, deadline = session_for()
-    assert http.request(session, deadline, "POST", httpserver.url_for("/x"), json={}).status_code == status
+    assert transport.request(session, deadline, "POST", httpserver.url_for("/x"), json={}).status_code == status
     assert len(httpserver.log) == 1
 
 
@@ -63,7 +65,7 @@ def test_retry_after_beyond_deadline_gives_up_with_the_answer(httpserver):
     )
     session, deadline = session_for(20)
     started = time.monotonic()
-    response = http.request(session, deadline, "GET", httpserver.url_for("/x"))
+    response = transport.request(session, deadline, "GET", httpserver.url_for("/x"))
     assert response.status_code == 429
     assert json.loads(response.text)["errors"][0]["message"] == "Rate limited"
     assert len(httpserver.log) == 1
@@ -81,7 +83,7 @@ def test_persistent_503_stops_inside_the_deadline(httpserver):
 
     httpserver.expect_request("/x").respond_with_handler(down)
     session, deadline = session_for(2.5)
-    response = http.request(session, deadline, "GET", httpserver.url_for("/x"))
+    response = transport.request(session, deadline, "GET", httpserver.url_for("/x"))
     assert response.status_code == 503 and response.text == "down"  # the last answer, handed back
     assert len(arrivals) >= 2
     # No retry is started that the deadline would cut: every attempt arrived before it passed (the client
@@ -97,7 +99,9 @@ def test_redirects_are_not_followed(httpserver):
         Response(status=302, headers={"Location": "https://elsewhere.invalid/steal"})
     )
     session, deadline = session_for()
-    response = http.request(session, deadline, "POST", httpserver.url_for("/x"), headers={"Authorization": "Bearer t"})
+    response = transport.request(
+        session, deadline, "POST", httpserver.url_for("/x"), headers={"Authorization": "Bearer t"}
+    )
     assert response.status_code == 302
     assert len(httpserver.log) == 1
 
@@ -110,10 +114,10 @@ def test_a_refused_connection_is_tried_again_and_the_request_lands(once, refusal
     Both sessions: a refused connection means the request never arrived, so even the "once" session
     (for requests that must not be carried out twice) tries again.
     """
-    deadline = http.Deadline(10)
-    session = http.build_session(deadline, once=once)
+    deadline = Deadline(10)
+    session = transport.build_session(deadline, once=once)
     with LateServer(refusals) as late:
-        response = http.request(session, deadline, "POST", late.url("/x"), json={"a": 1})
+        response = transport.request(session, deadline, "POST", late.url("/x"), json={"a": 1})
     assert response.status_code == 200
     assert (late.refused, late.connected) == (refusals, 1)
     assert late.requests == [("POST", "/x", b'{"a": 1}')]
@@ -122,19 +126,19 @@ def test_a_refused_connection_is_tried_again_and_the_request_lands(once, refusal
 def test_connection_refused_is_retried_then_described():
     session, deadline = session_for(1.5)
     with LateServer(refusals=None) as late, pytest.raises(requests.ConnectionError) as info:
-        http.request(session, deadline, "GET", late.url("/x?repo_token=SECRET"))
+        transport.request(session, deadline, "GET", late.url("/x?repo_token=SECRET"))
     assert late.refused >= 2  # tried again before giving up
     assert late.connected == 0
-    text = http.describe_exception(info.value)
+    text = describe_exception(info.value)
     assert text == "connection refused"
     assert "SECRET" not in text
 
 
 def test_expired_deadline_sends_nothing(httpserver):
-    deadline = http.Deadline(0.0)
-    session = http.build_session(deadline)
+    deadline = Deadline(0.0)
+    session = transport.build_session(deadline)
     with pytest.raises(DeadlineExceeded):
-        http.request(session, deadline, "GET", httpserver.url_for("/x"))
+        transport.request(session, deadline, "GET", httpserver.url_for("/x"))
     assert httpserver.log == []
 
 
@@ -148,8 +152,8 @@ def test_enforced_deadline_interrupts_a_server_that_never_answers(httpserver):
         return Response("late")
 
     httpserver.expect_request("/hang").respond_with_handler(hang)
-    deadline = http.Deadline(0.8)
-    session = http.build_session(deadline)
+    deadline = Deadline(0.8)
+    session = transport.build_session(deadline)
     started = time.monotonic()
     try:
         # The request's own timeouts (30 s) and the server (30 s) would wait: only the deadline ends it.
@@ -163,12 +167,12 @@ def test_enforced_deadline_interrupts_a_server_that_never_answers(httpserver):
 
 def test_tls_verify_choices(tmp_path):
     pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-    assert http.tls_verify("", True, {}, str(tmp_path)) is False
-    assert http.tls_verify("", False, {}, str(tmp_path)) is True
+    assert transport.tls_verify("", True, {}, str(tmp_path)) is False
+    assert transport.tls_verify("", False, {}, str(tmp_path)) is True
     bundle = tmp_path / "env.pem"
     bundle.write_text("ENV BUNDLE\n")
-    assert http.tls_verify("", False, {"SSL_CERT_FILE": str(bundle)}, str(tmp_path)) == str(bundle)
-    combined = http.tls_verify(pem, False, {"REQUESTS_CA_BUNDLE": str(bundle)}, str(tmp_path))
+    assert transport.tls_verify("", False, {"SSL_CERT_FILE": str(bundle)}, str(tmp_path)) == str(bundle)
+    combined = transport.tls_verify(pem, False, {"REQUESTS_CA_BUNDLE": str(bundle)}, str(tmp_path))
     text = Path(combined).read_text()
     assert text.startswith("ENV BUNDLE") and "MIIB" in text
 
@@ -202,7 +206,7 @@ def _redirected(requested: str, location: str) -> requests.Response:
     ],
 )
 def test_a_redirect_gives_the_base_url_to_use(base, requested, location, expected):
-    assert http.redirect_base(_redirected(requested, location), base) == expected
+    assert redirect_base(_redirected(requested, location), base) == expected
 
 
 @pytest.mark.parametrize("value", ["1.5", "-5", "soon", "", "99999999999999999999999999 years"])
@@ -210,10 +214,10 @@ def test_a_retry_after_that_is_neither_seconds_nor_a_date_counts_as_absent(value
     response = requests.Response()
     response.status_code = 503
     response.headers["Retry-After"] = value
-    assert http.make_retry(http.Deadline(10)).get_retry_after(response) is None
+    assert make_retry(Deadline(10)).get_retry_after(response) is None
 
 
 def test_a_retry_after_in_seconds_still_counts():
     response = requests.Response()
     response.headers["Retry-After"] = "3"
-    assert http.make_retry(http.Deadline(10)).get_retry_after(response) == 3
+    assert make_retry(Deadline(10)).get_retry_after(response) == 3

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http
-from .workflow import cut
+from ..workflow import cut
+from .failures import redirect_base, redirect_target, strip_query
 
 #: What :func:`parse_json` gives for a body that is not JSON.
 NOT_JSON: Any = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON", "__bool__": lambda self: False})()
@@ -88,15 +88,15 @@ def unexpected(response: requests.Response, *, service: str, endpoint: str, inpu
     understood, or the start of the body's text (its query strings cut)."""
     status = response.status_code
     if 300 <= status < 400:
-        base = http.redirect_base(response, endpoint)
+        base = redirect_base(response, endpoint)
         use = f" (set {input_name} to {base})" if base else ""
-        return f"a redirect to {http.redirect_target(response)}{use}"
+        return f"a redirect to {redirect_target(response)}{use}"
     if is_html(response):
         return f"{describe(response)}, not {service}'s JSON (HTTP {status})"
     if 200 <= status < 300:
         return f"the answer could not be understood: {describe(response)} is not {service}'s JSON"
     text = " ".join(cut(response.text, limit).split()) if response.content else ""
-    return http.strip_query(text) or f"no explanation (HTTP {status})"
+    return strip_query(text) or f"no explanation (HTTP {status})"
 
 
 def error_messages(data: Any, field: str = "message") -> list[str]:
