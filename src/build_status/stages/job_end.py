@@ -24,10 +24,13 @@ import json
 import time
 from typing import Any, NamedTuple
 
-from .context import Context
-from .errors import InputError
-from .settings import BitbucketSettings, Settings, parse_settings
-from .states import INPROGRESS, SUCCESSFUL, from_job_status
+from ..config.selection import PostConfig, parse_config
+from ..context import Context
+from ..errors import InputError
+from ..model.states import from_job_status
+from ..model.status import BuildStatus, TestCounts
+from ..remotes.interface import Endpoint
+from ..tasks.post import Posting
 
 #: The state's name: it comes back to the post stage as ``STATE_build_status``.
 STATE_NAME = "build_status"
@@ -58,49 +61,23 @@ class Saved(NamedTuple):
     parent: str = ""
 
 
-def defers(settings: Settings) -> bool:
-    """Whether the main stage posts INPROGRESS and leaves the final state to the post stage.
-
-    Only a step that posts this job's own status (no relay, no check) with report-job-end. A state that
-    comes from ``job.status`` while the job still runs (``success``) is not final yet; ``failure`` and
-    ``cancelled`` are (a job does not recover), and so is any state given explicitly but INPROGRESS.
-    """
-    bitbucket = settings.bitbucket
-    if bitbucket is None or settings.webappio or settings.check or not bitbucket.report_end:
-        return False
-    return bitbucket.state == INPROGRESS or (not bitbucket.state_explicit and bitbucket.state == SUCCESSFUL)
-
-
-def for_main(settings: Settings) -> Settings:
-    """The action's main stage: INPROGRESS now when the end is left to the post stage."""
-    if not defers(settings):
-        return settings
-    # The test reports are written by the job's later steps: the post stage reads them.
-    return settings._replace(bitbucket=settings.bitbucket._replace(state=INPROGRESS, test_results=()))
-
-
-def remembers(settings: Settings, state: str) -> bool:
-    """Whether this run's post is the start the post stage must finish."""
-    bitbucket = settings.bitbucket
-    return bool(settings.stage == "main" and bitbucket and bitbucket.report_end and state == INPROGRESS)
-
-
-def remember(console: Any, settings: BitbucketSettings, api: str, newer_states: bool) -> bool:
+def remember(console: Any, posting: Posting, endpoint: Endpoint | None) -> bool:
     """Save, for the post stage, where INPROGRESS goes (never a credential: those come from the inputs).
 
     Returns False when the state could not be written (the console has said why).
     """
+    status = posting.status
     record = {
         "v": STATE_VERSION,
         # The job's start as far as the duration goes: the step that posts INPROGRESS runs first.
         "started": int(time.time() * 1000),
-        "base_url": settings.base_url,
-        "key": settings.key,
-        "commits": list(settings.commits),
-        "api": api,
-        "newer_states": newer_states,
-        "name": settings.name,
-        "parent": settings.parent,
+        "base_url": posting.remote.base_url,
+        "key": status.key,
+        "commits": list(posting.commits),
+        "api": endpoint.name if endpoint else "",
+        "newer_states": bool(endpoint and endpoint.newer_states),
+        "name": status.name,
+        "parent": status.parent,
     }
     text = json.dumps(record, separators=(",", ":"))
     kept = console.save_state(STATE_NAME, text)
@@ -160,16 +137,18 @@ def unreported_end(raw: dict[str, str], saved: Saved | None, context: Context) -
 
 def _main_defers(raw: dict[str, str], context: Context) -> bool:
     """Whether, by these inputs, the main stage posted INPROGRESS and left the end to the post stage: the
-    rule of :func:`defers`, with the job still running as it was then."""
+    rule of :attr:`PostConfig.ends_later`, with the job still running as it was then."""
     try:
-        settings = parse_settings({**raw, "job-status": raw["job-status"].strip() or "success"}, context)
+        config = parse_config({**raw, "job-status": raw["job-status"].strip() or "success"}, context, "main")
     except InputError:
         return False  # the main stage refused these inputs too, and said so
-    return defers(settings)
+    return bool(config.post and config.post.ends_later)
 
 
-def for_post(settings: Settings, job_status: str, saved: Saved, env: dict[str, str], now_ms: int) -> Settings | None:
-    """The post stage's run: the job's final state to the commits and key the main stage started.
+def job_end_posting(
+    post: PostConfig, job_status: str, saved: Saved, env: dict[str, str], now_ms: int, tests: TestCounts | None
+) -> Posting | None:
+    """The post stage's status: the job's final state to the commits and key the main stage started.
 
     None when there is nothing left to post: every commit already got its final state from a later step.
     """
@@ -177,26 +156,25 @@ def for_post(settings: Settings, job_status: str, saved: Saved, env: dict[str, s
     if state is None:
         shown = job_status.strip()[:60]
         raise InputError("job-status", f"'{shown}' is not a job status; use success, failure or cancelled.")
-    bitbucket = settings.bitbucket
-    if bitbucket is None:
-        return None
     done = marked(env, saved.key)
     commits = tuple(sha for sha in saved.commits if sha not in done)
     if not commits:
         return None
-    bitbucket = bitbucket._replace(
+    inputs = post.status
+    status = BuildStatus(
         state=state,
-        state_explicit=False,
         key=saved.key,
-        commits=commits,
-        name=saved.name or bitbucket.name,
-        parent=saved.parent or bitbucket.parent,
+        name=saved.name or inputs.name,
+        url=inputs.url,
         # The description given was the start's; the end gets its outcome, counts and duration.
         description="",
+        build_number=inputs.build_number,
+        ref=inputs.ref,
+        parent=saved.parent or inputs.parent,
         duration_ms=max(0, now_ms - saved.started_ms),
-        report_end=False,
+        tests=tests,
     )
-    return settings._replace(bitbucket=bitbucket, coveralls=None, webappio=None, check=None)
+    return Posting(post.remote, commits, status, explicit=False)
 
 
 def mark_name(key: str) -> str:

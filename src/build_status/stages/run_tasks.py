@@ -1,48 +1,65 @@
-"""One run: check everything, then post the Bitbucket status (or relay a webapp.io run's) and/or close
-the Coveralls build.
+"""One run of a step's tasks: check everything, then run each task with its own session and deadline.
 
 Every input is checked before the first request (what only Bitbucket's capabilities can tell, after that
-one GET).  Each part (a status post, a relay, a Coveralls close, a gate) has its own HTTP session and its
+one GET).  Each task (a status post, a relay, a Coveralls close, a gate) has its own HTTP session and its
 own deadline of ``timeout`` seconds, so a slow or dead server for one part cannot use up the others' time;
 a relay, which waits for minutes, restarts its deadline for each exchange, and a gate for each reading.
-A failure of one part does not keep the others from running.
+A failure of one task does not keep the others from running.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from typing import NamedTuple
 
 import requests
 
-from .context import Context
-from .errors import EXIT_OK, EXIT_REMOTE
-from .settings import Settings
-from .transport import session as transport
-from .transport.deadline import Deadline
-from .workflow import Console
+from ..config.selection import Config
+from ..context import Context
+from ..model.states import INPROGRESS
+from ..remotes.interface import Endpoint
+from ..report import Report
+from ..transport import session as transport
+from ..transport.deadline import Deadline
+from ..workflow import Console
 
 
-def run(settings: Settings, context: Context, console: Console, *, plan: object = None) -> int:
-    """Carry out the run; returns the exit code. Raises InputError before anything is sent.
+class PostHooks(NamedTuple):
+    """What the stage around a post does at its edges (report-job-end)."""
 
-    ``plan``: the Bitbucket endpoint when it is known already (the post stage has it from the main stage).
-    """
-    # Each part is imported only by the runs that need it (start-up time).
-    if settings.webappio:
-        from . import relay
-    if settings.check:
-        from . import check as read_back
-    elif settings.bitbucket:
-        from . import post_status
-    if settings.coveralls:
-        from . import close_coverage
-    if settings.bitbucket and not settings.check:
-        if not settings.webappio:
-            settings = settings._replace(bitbucket=post_status.read_tests(settings.bitbucket, console))
-        check = relay.check if settings.webappio else post_status.check
-        known = check(settings.bitbucket, context)  # every rule checked, even when the plan is given
-        plan = plan or known
-    if settings.insecure:
+    #: The post stage's own status (the job's end), instead of the one the inputs describe.
+    posting: object = None
+    #: The endpoint when it is known already (the post stage has it from the main stage).
+    endpoint: Endpoint | None = None
+    #: Called before the first post once the endpoint is known: "" to go on, else why nothing may be posted.
+    before_post: Callable[[Endpoint | None, str], str] | None = None
+    #: Called with the state posted and the commits it landed on, when the state is final.
+    after_final: Callable[[str, list[str]], None] | None = None
+    #: Called with the endpoint a dry run showed.
+    after_dry_run: Callable[[Endpoint], None] | None = None
+
+
+def run_tasks(config: Config, context: Context, console: Console, hooks: PostHooks = PostHooks()) -> int:
+    """Run the tasks; returns the exit code. Raises InputError before anything is sent."""
+    report = Report(console, config.run.fail_on_error)
+    # Each task is imported only by the runs that need it (start-up time).
+    posting = endpoint = None
+    if config.relay:
+        from ..tasks import relay
+
+        endpoint = hooks.endpoint or relay.check_relay(config.relay, context)
+    elif config.post:
+        from ..tasks import post
+
+        posting = hooks.posting or post.posting_for(config.post, post.read_tests(config.post.status.test_results, console))
+        known = post.check_posting(posting, context)  # every rule checked, even when the endpoint is given
+        endpoint = hooks.endpoint or known
+    if config.coveralls:
+        from ..tasks import close_coverage
+    if config.gate:
+        from ..tasks import gate
+    if config.run.insecure:
         console.warning(
             "insecure: true — TLS certificates are NOT verified; anyone on the network path can read the "
             "credentials and fake the servers' answers. Give the CA in ca-cert instead.",
@@ -51,32 +68,60 @@ def run(settings: Settings, context: Context, console: Console, *, plan: object 
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    landed = True
-    code = EXIT_OK
+    code = 0
+    dry_run = config.run.dry_run
     with tempfile.TemporaryDirectory(prefix="build-status-") as workdir:
-        verify = transport.tls_verify(settings.ca_cert, settings.insecure, console.env, workdir)
+        verify = transport.tls_verify(config.run.ca_cert, config.run.insecure, console.env, workdir)
 
         def part() -> tuple[Deadline, requests.Session]:
-            """A deadline and a session of one part's own."""
-            deadline = Deadline(settings.timeout)
+            """A deadline and a session of one task's own."""
+            deadline = Deadline(config.run.timeout)
             return deadline, transport.build_session(deadline, verify=verify, say=console.info)
 
-        if settings.webappio:
+        if config.relay:
             deadline, session = part()
             with session, transport.build_session(deadline, verify=verify, once=True, say=console.info) as once:
-                landed &= relay.run(settings, context, console, session, once, deadline, plan)
-        elif settings.bitbucket and not settings.check:
+                if dry_run:
+                    relay.show_relay(config.relay, context, report, session, endpoint)
+                else:
+                    relay.relay_run(config.relay, context, report, session, once, deadline, endpoint)
+        elif posting is not None:
             deadline, session = part()
             with session:
-                landed &= post_status.run(settings.bitbucket, settings, context, console, session, deadline, plan)
-        if settings.coveralls:
+                _post(posting, context, report, session, deadline, endpoint, hooks, dry_run)
+        if config.coveralls:
             deadline, session = part()
             with session:
-                landed &= close_coverage.run(settings.coveralls, settings, console, session, deadline)
-        if settings.check:  # after closing Coveralls: a fan-in job's gate comes last
+                if dry_run:
+                    close_coverage.show_close(config.coveralls, report)
+                else:
+                    close_coverage.close_build(config.coveralls, report, session, deadline)
+        if config.gate:  # after closing Coveralls: a fan-in job's gate comes last
             deadline, session = part()
             with session:
-                code = read_back.run(settings, context, console, session, deadline)
-    if not landed and settings.fail_on_error:
-        return EXIT_REMOTE
-    return code
+                if dry_run:
+                    gate.show_gate(config.gate, report)
+                else:
+                    code = gate.run_gate(config.gate, report, session, deadline)
+    return report.exit_code(code)
+
+
+def _post(posting, context, report, session, deadline, endpoint, hooks, dry_run) -> None:  # noqa: ANN001
+    """The post task with the stage's hooks around it."""
+    from ..tasks import post
+
+    console = report.console
+    if dry_run:
+        shown = post.show_posting(posting, context, console, report, endpoint)
+        if hooks.after_dry_run:
+            hooks.after_dry_run(shown)
+        return
+    connection = posting.remote.connect(session, deadline)
+    delivery = post.deliver(posting, context, console, connection, deadline, endpoint, before_post=hooks.before_post)
+    state = delivery.state or posting.status.state
+    if hooks.before_post is not None:
+        if delivery.saved:
+            console.info("The job's final state will be posted when the job ends (report-job-end).")
+    elif state != INPROGRESS and hooks.after_final:
+        hooks.after_final(state, delivery.landed)
+    post.report_delivery(posting, report, delivery)

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ..config.selection import PostConfig
 from ..context import Context
 from ..errors import DeadlineExceeded, RemoteError
 from ..model.naming import default_description
@@ -209,3 +210,21 @@ def show_posting(posting: Posting, context: Context, console: Console, report: R
     outcomes = [Outcome(sha, True) for sha in posting.commits]
     report.summary(post_view.summary(posting, endpoint, status.state, outcomes, "dry run"))
     return endpoint
+
+
+def posting_for(config: PostConfig, tests: TestCounts | None) -> Posting:
+    """This job's status as the inputs describe it, with the test counts read."""
+    inputs = config.status
+    status = BuildStatus(
+        state=inputs.state,
+        key=inputs.key,
+        name=inputs.name,
+        url=inputs.url,
+        description=inputs.description,
+        build_number=inputs.build_number,
+        ref=inputs.ref,
+        parent=inputs.parent,
+        duration_ms=inputs.duration_ms,
+        tests=tests,
+    )
+    return Posting(config.remote, inputs.commits, status, inputs.explicit)
