@@ -7,12 +7,13 @@ import json
 import pytest
 import requests
 
-from build_status import check
+from build_status import gate_rest, http, naming
 from build_status.bitbucket import Bitbucket, NoEndpoint, NotInRepository
-from build_status.check import GREEN, MISSING, PENDING, RED, Reader, Reading, Status
+from build_status.check import Reader
 from build_status.errors import RemoteError
 from build_status.settings import Auth, BitbucketSettings
-from build_status.transport.deadline import Deadline
+from build_status.tasks import gate_tally, gate_view
+from build_status.tasks.gate_tally import GREEN, MISSING, PENDING, RED, Reading, Status
 from build_status.workflow import Console
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -21,9 +22,9 @@ ZERO = {"successful": 0, "failed": 0, "inProgress": 0, "cancelled": 0, "unknown"
 
 
 def reading(*statuses, sha=SHA, own=None, stats=None, patterns=()):
-    statuses = check.sort_statuses(statuses)
-    tally, unlisted = check.combine(statuses, own, stats or {})
-    return Reading(sha, statuses, own, tally, unlisted, check.unmatched(statuses, patterns))
+    statuses = gate_tally.sort_statuses(statuses)
+    tally, unlisted = gate_tally.combine(statuses, own, stats or {})
+    return Reading(sha, statuses, own, tally, unlisted, gate_tally.unmatched(statuses, patterns))
 
 
 def bb_settings(**changes):
@@ -51,13 +52,13 @@ def bb_settings(**changes):
 
 # -- tally and decision --------------------------------------------------------------------------------
 def test_count_uses_bitbucket_s_words_in_its_order():
-    tally = check.count(["SUCCESSFUL", "FAILED", "SUCCESSFUL", "INPROGRESS", "CANCELLED", "UNKNOWN"])
+    tally = gate_tally.count(["SUCCESSFUL", "FAILED", "SUCCESSFUL", "INPROGRESS", "CANCELLED", "UNKNOWN"])
     assert list(tally) == ["successful", "failed", "inProgress", "cancelled", "unknown"]
     assert tally == {"successful": 2, "failed": 1, "inProgress": 1, "cancelled": 1, "unknown": 1}
 
 
 def test_tally_text_is_stable():
-    assert check.tally_text({"successful": 3, "failed": 1, "inProgress": 1, "cancelled": 0, "unknown": 0}) == (
+    assert gate_view.tally_text({"successful": 3, "failed": 1, "inProgress": 1, "cancelled": 0, "unknown": 0}) == (
         "3 successful, 1 failed, 1 in progress, 0 cancelled, 0 unknown"
     )
 
@@ -65,7 +66,7 @@ def test_tally_text_is_stable():
 def test_combine_takes_the_lists_counts_when_everything_is_listed():
     statuses = [Status("a", "SUCCESSFUL"), Status("b", "FAILED")]
     own = Status("gate", "INPROGRESS")
-    tally, unlisted = check.combine(statuses, own, {"successful": 1, "failed": 1, "inProgress": 1})
+    tally, unlisted = gate_tally.combine(statuses, own, {"successful": 1, "failed": 1, "inProgress": 1})
     assert (tally, unlisted) == ({**ZERO, "successful": 1, "failed": 1}, 0)
 
 
@@ -73,13 +74,13 @@ def test_combine_takes_the_larger_counts_when_some_are_not_listed():
     statuses = [Status(f"k{n}", "SUCCESSFUL") for n in range(99)]
     own = Status("gate", "SUCCESSFUL")
     stats = {"successful": 118, "failed": 2, "inProgress": 0, "cancelled": 0, "unknown": 0}
-    tally, unlisted = check.combine(statuses, own, stats)
+    tally, unlisted = gate_tally.combine(statuses, own, stats)
     assert tally == {**ZERO, "successful": 117, "failed": 2}  # the own key is out of the counts too
     assert unlisted == 20
 
 
 def test_combine_ignores_nonsense_counts():
-    tally, unlisted = check.combine([Status("a", "FAILED")], None, {"failed": -3, "weird": 9})
+    tally, unlisted = gate_tally.combine([Status("a", "FAILED")], None, {"failed": -3, "weird": 9})
     assert (tally["failed"], unlisted) == (1, 0)
 
 
@@ -93,7 +94,7 @@ def test_combine_ignores_nonsense_counts():
     ],
 )
 def test_decide(states, result):
-    verdict = check.decide([reading(*(Status(f"k{n}", state) for n, state in enumerate(states)))])
+    verdict = gate_tally.decide([reading(*(Status(f"k{n}", state) for n, state in enumerate(states)))])
     assert verdict.result == result
 
 
@@ -108,7 +109,7 @@ def test_decide(states, result):
 )
 def test_decide_puts_red_before_missing_before_pending(states, patterns, result):
     statuses = [Status(f"k{n}", state) for n, state in enumerate(states)]
-    verdict = check.decide([reading(*statuses, patterns=patterns)])
+    verdict = gate_tally.decide([reading(*statuses, patterns=patterns)])
     assert verdict.result == result
     assert verdict.missing_keys == (["nope"] if "nope" in patterns else [])
 
@@ -116,7 +117,7 @@ def test_decide_puts_red_before_missing_before_pending(states, patterns, result)
 def test_decide_names_the_empty_commits_and_the_missing_patterns_per_commit():
     first = reading(Status("CI/build", "SUCCESSFUL"), patterns=["CI/build", "CI/lint"])
     second = reading(sha=SHA2, own=Status("CI/gate", "INPROGRESS"), patterns=["CI/build", "CI/lint"])
-    verdict = check.decide([first, second])
+    verdict = gate_tally.decide([first, second])
     assert verdict.result == MISSING
     assert verdict.empty == (SHA2,)
     # The empty commit has its own problem; its patterns are not listed once more.
@@ -144,19 +145,19 @@ def test_decide_names_the_empty_commits_and_the_missing_patterns_per_commit():
     ],
 )
 def test_key_patterns(pattern, key, matches):
-    assert (check.unmatched([Status(key, "SUCCESSFUL")], [pattern]) == ()) is matches
+    assert (gate_tally.unmatched([Status(key, "SUCCESSFUL")], [pattern]) == ()) is matches
 
 
 def test_unmatched_keeps_the_patterns_order():
     statuses = [Status("CI/build", "SUCCESSFUL"), Status("CI/lint", "FAILED")]
-    assert check.unmatched(statuses, ["z", "CI/*", "a", "CI/lint"]) == ("z", "a")
-    assert check.unmatched([], ["*"]) == ("*",)
+    assert gate_tally.unmatched(statuses, ["z", "CI/*", "a", "CI/lint"]) == ("z", "a")
+    assert gate_tally.unmatched([], ["*"]) == ("*",)
 
 
 def test_decide_sums_commits_and_names_keys_once():
     first = reading(Status("CI/test", "FAILED"), Status("CI/lint", "INPROGRESS"))
     second = reading(Status("CI/test", "FAILED"), Status("CI/build", "SUCCESSFUL"), sha=SHA2)
-    verdict = check.decide([first, second])
+    verdict = gate_tally.decide([first, second])
     assert verdict.result == RED
     assert verdict.tally == {**ZERO, "successful": 1, "failed": 2, "inProgress": 1}
     assert verdict.failed_keys == ["CI/test"]
@@ -166,13 +167,13 @@ def test_decide_sums_commits_and_names_keys_once():
 
 def test_decide_counts_unlisted_failures():
     many = reading(*(Status(f"k{n}", "SUCCESSFUL") for n in range(100)), stats={"successful": 100, "failed": 1})
-    verdict = check.decide([many])
+    verdict = gate_tally.decide([many])
     assert (verdict.result, verdict.failed, verdict.unlisted_failed) == (RED, (), 1)
 
 
 # -- texts ---------------------------------------------------------------------------------------------
 def test_table_is_aligned_failures_first_with_details():
-    lines = check.table(
+    lines = gate_view.table(
         reading(
             Status("CI/build", "SUCCESSFUL", "Build", "https://ci/b"),
             Status("CI/test", "FAILED", "Unit tests", "https://ci/t", "17", 90_000, (10, 1, 2)),
@@ -193,7 +194,7 @@ def test_table_is_aligned_failures_first_with_details():
 
 
 def test_table_shows_missing_patterns_after_the_failures():
-    lines = check.table(
+    lines = gate_view.table(
         reading(
             Status("CI/build", "SUCCESSFUL", "Build", "https://ci/b"),
             Status("CI/test", "FAILED", "Unit tests", "https://ci/t"),
@@ -208,14 +209,14 @@ def test_table_shows_missing_patterns_after_the_failures():
 
 
 def test_table_of_a_commit_without_statuses_shows_its_missing_patterns():
-    lines = check.table(reading(patterns=["CI/build"]))
+    lines = gate_view.table(reading(patterns=["CI/build"]))
     assert lines[1] == "  (none)"
     assert lines[2].split()[:2] == ["MISSING", "CI/build"]
 
 
 def test_summary_shows_missing_patterns():
     first = reading(Status("CI/build", "SUCCESSFUL"), patterns=["CI/lint|x"])
-    text = check.summary([first], check.decide([first]))
+    text = gate_view.summary([first], gate_tally.decide([first]))
     assert "⚠️ **missing** · 1 successful, 0 failed" in text
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert rows[2:] == [
@@ -223,36 +224,36 @@ def test_summary_shows_missing_patterns():
         "| ✅ SUCCESSFUL | `CI/build` | CI/build |  |",
     ]
     empty = reading(sha=SHA2, patterns=["CI/build"])
-    text = check.summary([empty], check.decide([empty]))
+    text = gate_view.summary([empty], gate_tally.decide([empty]))
     assert "No build statuses.\n\n| State | Key | Name | Details |" in text
     assert "| ⚠️ MISSING | `CI/build` |  |" in text
 
 
 def test_waiting_for_says_what_the_wait_is_for():
-    verdict = check.decide(
+    verdict = gate_tally.decide(
         [
             reading(Status("CI/test", "INPROGRESS"), patterns=["CI/lint", "CI/e2e"]),
             reading(sha=SHA2, patterns=["CI/lint"]),
         ]
     )
-    assert check.waiting_for(verdict) == (
+    assert gate_view.waiting_for(verdict) == (
         "a first build status on 1 commit(s) and 2 check-keys pattern(s) to be matched (CI/lint, CI/e2e) and "
         "1 build(s) in progress (CI/test)"
     )
 
 
 def test_table_keeps_server_text_on_one_line_and_cuts_long_cells():
-    (_, row, *_) = check.table(reading(Status("k" * 60, "FAILED", "two\nlines\n::error::x", "https://ci/1")))
+    (_, row, *_) = gate_view.table(reading(Status("k" * 60, "FAILED", "two\nlines\n::error::x", "https://ci/1")))
     assert "\n" not in row and "two lines ::error::x" in row
     assert "k" * 39 + "…" in row and "k" * 41 not in row
 
 
 def test_table_of_a_commit_without_statuses():
-    assert check.table(reading())[:2] == [f"Build statuses of {SHA}:", "  (none)"]
+    assert gate_view.table(reading())[:2] == [f"Build statuses of {SHA}:", "  (none)"]
 
 
 def test_table_says_when_statuses_are_not_listed():
-    lines = check.table(reading(Status("a", "SUCCESSFUL"), stats={"successful": 5}))
+    lines = gate_view.table(reading(Status("a", "SUCCESSFUL"), stats={"successful": 5}))
     assert lines[-1] == (
         "  Bitbucket counts 5 statuses but lists only the 1 newest: the tally takes its counts (4 not shown above)."
     )
@@ -260,16 +261,16 @@ def test_table_says_when_statuses_are_not_listed():
 
 def test_named_shortens_long_lists():
     pairs = [(SHA, Status(f"k{n}", "FAILED", f"Job {n}", f"https://ci/{n}")) for n in range(12)]
-    text = check.named(pairs, several_commits=False, limit=3)
+    text = gate_view.named(pairs, several_commits=False, limit=3)
     assert text == "k0 (Job 0) https://ci/0, k1 (Job 1) https://ci/1, k2 (Job 2) https://ci/2, … and 9 more"
-    assert check.named(pairs[:1], several_commits=True) == f"k0 (Job 0) on {SHA[:12]} https://ci/0"
-    assert check.named([(SHA, Status("k", "FAILED", "k"))], several_commits=False) == "k"
+    assert gate_view.named(pairs[:1], several_commits=True) == f"k0 (Job 0) on {SHA[:12]} https://ci/0"
+    assert gate_view.named([(SHA, Status("k", "FAILED", "k"))], several_commits=False) == "k"
 
 
 def test_changes_between_rounds():
     before = [reading(Status("a", "INPROGRESS"), Status("b", "INPROGRESS"), Status("gone", "SUCCESSFUL"))]
     after = [reading(Status("a", "SUCCESSFUL"), Status("b", "INPROGRESS"), Status("new", "FAILED"))]
-    assert check.changes(before, after) == [
+    assert gate_view.changes(before, after) == [
         f"{SHA[:12]} new: new, FAILED",
         f"{SHA[:12]} a: INPROGRESS → SUCCESSFUL",
         f"{SHA[:12]} gone: no longer listed",
@@ -278,7 +279,7 @@ def test_changes_between_rounds():
 
 def test_summary_escapes_and_links():
     first = reading(Status("CI/x|y", "FAILED", "a <b> | c", "https://ci/1?a=(1)"), own=Status("CI/gate", "INPROGRESS"))
-    text = check.summary([first], check.decide([first]), note="Waited 3s (2 readings).")
+    text = gate_view.summary([first], gate_tally.decide([first]), note="Waited 3s (2 readings).")
     assert text.startswith("### Bitbucket build statuses\n\n❌ **red** · 0 successful, 1 failed,")
     assert "| ❌ FAILED | `CI/x\\|y` | [a &lt;b&gt; \\| c](https://ci/1?a=%281%29) |  |" in text
     assert "Waited 3s (2 readings)." in text
@@ -290,18 +291,18 @@ def test_summary_escapes_and_links():
 )
 def test_format_duration(milliseconds, text):
     """One format for durations everywhere: the check's table and the posted descriptions."""
-    assert check.format_duration(milliseconds) == text
+    assert naming.format_duration(milliseconds) == text
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(0.2, "0.2s"), (1, "1s"), (30, "30s"), (1800, "30m")])
 def test_format_seconds(seconds, text):
-    assert check.format_seconds(seconds) == text
+    assert gate_view.format_seconds(seconds) == text
 
 
 def test_status_from_odd_answers():
-    status = Status.from_rest({"key": "k", "state": "weird", "duration": -1, "testResults": {"failed": 2}})
+    status = gate_rest.status_from_rest({"key": "k", "state": "weird", "duration": -1, "testResults": {"failed": 2}})
     assert status == Status("k", "UNKNOWN", tests=(0, 2, 0))
-    assert Status.from_rest({"key": 7, "state": "failed", "testResults": "x", "duration": True}) == Status(
+    assert gate_rest.status_from_rest({"key": 7, "state": "failed", "testResults": "x", "duration": True}) == Status(
         "7", "FAILED"
     )
 
@@ -320,7 +321,7 @@ class StubClient:
         return [dict(value) for value in self.listed]
 
     def stats(self, sha):
-        return self.stats_answer or check.count(value["state"] for value in self.listed)
+        return self.stats_answer or gate_tally.count(value["state"] for value in self.listed)
 
     def build(self, sha, project, repo, key):
         self.asked.append(key)
@@ -369,7 +370,7 @@ def test_reader_asks_for_a_named_key_that_bitbucket_does_not_list():
     assert result.missing == ("CI/gone", "x*")
     assert result.statuses[0] == Status("CI/old", "FAILED", url="https://ci/old")
     assert (result.tally["failed"], result.tally["successful"], result.unlisted) == (1, 101, 1)
-    verdict = check.decide([result])
+    verdict = gate_tally.decide([result])
     assert (verdict.result, verdict.failed_keys, verdict.crowded) == (RED, ["CI/old"], (SHA,))
 
 
@@ -445,7 +446,7 @@ def errors(name):
 
 def client_for(status, body):
     session = StubSession(status, body)
-    return Bitbucket(session, Deadline(10), "https://bb.example.com", Auth("Bearer", "t")), session
+    return Bitbucket(session, http.Deadline(10), "https://bb.example.com", Auth("Bearer", "t")), session
 
 
 def test_build_reads_one_key():
