@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from build_status.inputs import INPUTS, OUTPUTS  # noqa: E402
+from build_status.config.catalogue import INPUTS, OUTPUTS  # noqa: E402
 
 ACTION_HEAD = """\
 # Generated from src/build_status/inputs.py by scripts/sync_docs.py: edit the catalogue, then run it.

@@ -17,7 +17,7 @@ import base64
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
-from build_status.inputs import INPUTS
+from build_status.config.catalogue import INPUTS
 
 #: How many characters of a secret in a row make a leak.
 WINDOW = 6

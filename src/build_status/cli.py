@@ -12,16 +12,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .config.catalogue import INPUTS
 from .errors import EXIT_INPUT, EXIT_REMOTE, InputError, sentence
-from .inputs import INPUTS
 from .workflow import Console
 
 if TYPE_CHECKING:
     import argparse
-
-    from .context import Context
-    from .jobend import Saved
-    from .settings import Settings
 
 SUBCOMMANDS = ("sandbox", "demo")
 #: Subcommands that take the inputs as flags: ``post`` (the default) and ``check`` (read back).
@@ -163,38 +159,16 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None, *, st
 
 
 def _post(argv: list[str], env: dict[str, str], console: Console, stage: str, command: str = "post") -> int:
-    from . import jobend
+    from .config.catalogue import read_raw
     from .context import read_context
-    from .inputs import read_raw
+    from .stages.steps import run_stage
 
     flags = vars(make_parser(console, command).parse_args(argv)) if argv else {}
     context = read_context(env)
     raw = read_raw(env, flags, context)
     _register_secrets(raw, console)
-    saved = None
-    if stage == "post":
-        saved = jobend.load(env)
-        problem = jobend.unreported_end(raw, saved, context)
-        if problem:  # an end the post stage cannot post: never silently (act-based runners)
-            console.warning(problem, title="report-job-end")
-            return 0
-        if saved is None:  # the main stage posted a final state, or nothing (report-job-end is off)
-            console.debug("report-job-end: the main stage left no job end to report.")
-            return 0
     try:
-        from .settings import parse_settings
-
-        settings = parse_settings(raw, context)._replace(stage=stage)
-        console.fail_on_error = settings.fail_on_error
-        from .run import run
-
-        if saved is None:
-            if stage == "main":
-                settings = jobend.for_main(settings)
-            elif stage == "portable":
-                _no_post_stage(settings, console)
-            return run(settings, context, console)
-        return _job_end(settings, raw["job-status"], saved, env, context, console)
+        return run_stage(raw, env, context, console, stage)
     except InputError as exc:
         console.error(f"Input '{exc.name}': {exc.message}", title="build-status: invalid input")
         return EXIT_INPUT
@@ -206,42 +180,6 @@ def _final(code: int, console: Console) -> int:
     if code == 0 and console.write_failures and console.fail_on_error:
         return EXIT_REMOTE
     return code
-
-
-def _job_end(
-    settings: Settings, job_status: str, saved: Saved, env: dict[str, str], context: Context, console: Console
-) -> int:
-    """The action's post stage: the job's final state where the main stage posted INPROGRESS."""
-    import time
-
-    from . import jobend
-    from .post_status import Plan
-    from .run import run
-
-    ending = jobend.for_post(settings, job_status, saved, env, int(time.time() * 1000))
-    if ending is None:
-        console.info(
-            f"The job ended ({job_status.strip()}); '{saved.key}' already has its final state on every commit, "
-            "posted by a later step: nothing more to post."
-        )
-        return 0
-    console.info(f"The job ended ({job_status.strip()}): reporting it as '{saved.key}'.")
-    plan = Plan(saved.api, saved.newer_states, "as the main stage found") if saved.api else None
-    return run(ending, context, console, plan=plan)
-
-
-def _no_post_stage(settings: Settings, console: Console) -> None:
-    """The portable (composite) action has no post stage: say so where the Docker action would defer."""
-    from .jobend import defers
-
-    if not defers(settings) or settings.bitbucket.state_explicit:
-        return
-    console.notice(
-        f"The portable action has no post stage (composite actions have none), so it posts "
-        f"{settings.bitbucket.state} now, as job.status stands, and not the job's end. Run it last with if: always() "
-        "(or post INPROGRESS first with state: INPROGRESS); report-job-end: false silences this note.",
-        title="report-job-end",
-    )
 
 
 def _register_secrets(raw: dict[str, str], console: Console) -> None:

@@ -11,9 +11,9 @@ import time
 import pytest
 import requests
 
-from build_status.bitbucket import Bitbucket
+from build_status.model.auth import Auth
+from build_status.remotes.bitbucket_dc.api import Api
 from build_status.sandbox.runner import Job
-from build_status.settings import Auth
 from build_status.transport.deadline import Deadline
 from build_status.transport.session import build_session
 
@@ -453,7 +453,7 @@ def test_the_client_follows_pages(sandbox):
         post_legacy(sandbox, f"CI/job-{number:02d}", "SUCCESSFUL")
     deadline = Deadline(30)
     session = build_session(deadline)
-    client = Bitbucket(session, deadline, sandbox.url, Auth("Bearer", TOKEN))
+    client = Api(session, deadline, sandbox.url, Auth("Bearer", TOKEN))
     values = client.statuses(SHA, limit=30)
     assert sorted(v["key"] for v in values) == [f"CI/job-{number:02d}" for number in range(70)]
     assert [r["query"]["start"] for r in list_gets(sandbox)] == ["0", "30", "60"]
@@ -710,8 +710,9 @@ def test_cli_check_green_exits_0(sandbox):
 #: Prints, at exit, which of the heavy or unrelated modules the step loaded.
 PROBE = """
 import atexit, runpy, sys
-WATCH = ("argparse", "jsonschema", "dataclasses", "inspect", "build_status.post_status", "build_status.payload",
-         "build_status.relay", "build_status.close_coverage", "build_status.sandbox", "build_status.check")
+WATCH = ("argparse", "jsonschema", "dataclasses", "inspect", "build_status.tasks.post",
+         "build_status.remotes.bitbucket_dc.payload", "build_status.tasks.relay", "build_status.tasks.close_coverage",
+         "build_status.sandbox", "build_status.tasks.gate")
 atexit.register(lambda: print("LOADED=" + ",".join(m for m in WATCH if m in sys.modules), file=sys.stderr))
 sys.argv = [sys.argv[1]]
 runpy.run_path(sys.argv[0], run_name="__main__")
@@ -726,4 +727,4 @@ def test_a_check_loads_only_its_part(sandbox, check, monkeypatch):
     result = check(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("LOADED=")]
-    assert line == "LOADED=build_status.check"
+    assert line == "LOADED=build_status.tasks.gate"

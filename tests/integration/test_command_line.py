@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from build_status.inputs import INPUTS
+from build_status.config.catalogue import INPUTS
 
 COMMANDS = ("post", "check", "sandbox", "demo")
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from build_status.jobend import mark_name
+from build_status.stages.job_end import mark_name
 from build_status.sandbox.runner import Job, JobRun, StepResult
 
 from .conftest import SHA, SHA2, TOKEN, assert_no_secret

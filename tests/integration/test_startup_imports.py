@@ -14,8 +14,9 @@ from .conftest import COVERALLS_TOKEN, SHA, WEBAPPIO_TOKEN
 #: it the inspect it imports: the step's records are NamedTuples and slotted classes instead).
 PROBE = f"""
 import atexit, runpy, sys
-WATCH = ("argparse", "jsonschema", "dataclasses", "inspect", "build_status.relay", "build_status.close_coverage",
-         "build_status.post_status", "build_status.webappio", "build_status.sandbox")
+WATCH = ("argparse", "jsonschema", "dataclasses", "inspect", "build_status.tasks.relay",
+         "build_status.tasks.close_coverage", "build_status.tasks.post", "build_status.tasks.gate",
+         "build_status.remotes.webappio", "build_status.remotes.coveralls", "build_status.sandbox")
 atexit.register(lambda: print("LOADED=" + ",".join(m for m in WATCH if m in sys.modules), file=sys.stderr))
 sys.argv = [{str(ENTRYPOINT)!r}]
 runpy.run_path({str(ENTRYPOINT)!r}, run_name="__main__")
@@ -38,7 +39,7 @@ def probe_step(step, monkeypatch):
 def test_a_status_post_loads_neither_argparse_nor_jsonschema_nor_dataclasses_nor_the_other_parts(probe_step, sandbox):
     result = probe_step({"state": "SUCCESSFUL"})
     assert result.returncode == 0, result.stderr
-    assert _loaded(result) == {"build_status.post_status"}
+    assert _loaded(result) == {"build_status.tasks.post"}
     assert len(sandbox.bitbucket.statuses(SHA)) == 1
 
 
@@ -54,7 +55,7 @@ def test_a_coverage_close_loads_only_its_part(probe_step, sandbox):
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert _loaded(result) == {"build_status.close_coverage"}
+    assert _loaded(result) == {"build_status.tasks.close_coverage", "build_status.remotes.coveralls"}
 
 
 def test_a_webappio_relay_loads_its_parts_but_not_dataclasses(probe_step, sandbox):
@@ -68,7 +69,7 @@ def test_a_webappio_relay_loads_its_parts_but_not_dataclasses(probe_step, sandbo
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert _loaded(result) == {"build_status.relay", "build_status.post_status", "build_status.webappio"}
+    assert _loaded(result) == {"build_status.tasks.relay", "build_status.tasks.post", "build_status.remotes.webappio"}
     assert [status["state"] for status in sandbox.bitbucket.statuses(SHA)] == ["SUCCESSFUL"]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from build_status.sandbox import FaultRule
 from build_status.sandbox.runner import Job
-from build_status.states import WEBAPPIO_STATUS
+from build_status.model.states import WEBAPPIO_STATUS
 
 from .conftest import SHA, SHA2, WEBAPPIO_TOKEN
 

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from build_status import cli
-from build_status.inputs import INPUTS, OUTPUTS
+from build_status.config.catalogue import INPUTS, OUTPUTS
 from build_status.sandbox import Sandbox
 from build_status.sandbox.runner import Job, StepResult, parse_file_command, step_env
 

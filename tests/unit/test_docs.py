@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from build_status.cli import make_parser
-from build_status.inputs import INPUTS, OUTPUTS
+from build_status.config.catalogue import INPUTS, OUTPUTS
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))

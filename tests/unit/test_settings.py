@@ -3,7 +3,7 @@ import pytest
 from build_status import payload
 from build_status.context import Context
 from build_status.errors import InputError
-from build_status.inputs import INPUTS, read_raw
+from build_status.config.catalogue import INPUTS, read_raw
 from build_status.post_status import Plan, body_for, final_state
 from build_status.settings import parse_settings
 

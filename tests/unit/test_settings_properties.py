@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from build_status.errors import InputError
-from build_status.inputs import INPUTS
+from build_status.config.catalogue import INPUTS
 from build_status.post_status import Plan, body_for, final_state
 from build_status.settings import parse_settings
 

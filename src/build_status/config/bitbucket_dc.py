@@ -122,5 +122,3 @@ def parse_auth(raw: dict[str, str]) -> Auth:
         "no credentials: set bitbucket-token (HTTP access token, sent as Bearer) "
         "or bitbucket-username + bitbucket-password.",
     )
-
-

@@ -85,7 +85,7 @@ def seconds(name: str, value: str, *, minimum: float, maximum: float) -> float:
     return found
 
 
-def seconds_between(minimum: float, maximum: float):  # noqa: ANN201 - a parser
+def seconds_between(minimum: float, maximum: float):
     """The parser of a length of time between ``minimum`` and ``maximum`` seconds."""
     return lambda name, value: seconds(name, value, minimum=minimum, maximum=maximum)
 

@@ -8,7 +8,6 @@ from typing import Callable, NamedTuple
 
 from ..context import Context
 from ..errors import InputError
-from ..remotes.webappio import build_query
 from . import values
 from .entries import Input, reader
 from .values import MAX_TIMEOUT, show
@@ -125,6 +124,8 @@ def relays(raw: dict[str, str]) -> bool:
 def parse_webappio(raw: dict[str, str], context: Context, commit: Callable[[], str]) -> WebappioConfig:
     """Where the run is, how to find or start it, how long to wait for it; ``commit()`` is what a started run
     checks out by default."""
+    from ..remotes.webappio import build_query  # the search language is webapp.io's
+
     token = value(raw, "webappio-token")
     if not token:
         raise InputError("webappio-token", "is required to relay a webapp.io run: the API token from webapp.io.")
@@ -134,7 +135,9 @@ def parse_webappio(raw: dict[str, str], context: Context, commit: Callable[[], s
     if not repo:
         raise InputError("webappio-repo", "is required to relay a webapp.io run: the repository name webapp.io uses.")
     if not WEBAPPIO_REPO_RE.match(repo):
-        raise InputError("webappio-repo", f"'{show(repo)}' is not a webapp.io repository name (letters, digits, . _ -).")
+        raise InputError(
+            "webappio-repo", f"'{show(repo)}' is not a webapp.io repository name (letters, digits, . _ -)."
+        )
     endpoint = value(raw, "webappio-endpoint")
     job_id = value(raw, "webappio-job-id")
     if job_id:

@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ..errors import RemoteError, sentence
 from ..transport import answers
 from ..transport.deadline import Deadline
-from ..transport.failures import may_have_arrived, no_answer
+from ..transport.failures import no_answer
 from ..transport.session import request
-from .interface import Request
-from ..errors import RemoteError, sentence
 from ..workflow import cut
+from .interface import Request
 
 NO_BUILD = "no build matching"
 CLOSED_WORDS = ("already closed", "already been closed", "is closed")

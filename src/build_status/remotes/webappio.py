@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ..errors import RemoteError, sentence
 from ..transport import answers
 from ..transport.deadline import Deadline
 from ..transport.failures import may_have_arrived, no_answer
 from ..transport.session import request
-from .interface import Request
-from ..errors import RemoteError, sentence
 from ..workflow import cut
+from .interface import Request
 
 #: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").
 NO_RUNS = re.compile(r"\bno runs?\b", re.IGNORECASE)

@@ -12,11 +12,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..contract import BUILDS_REQUEST, LEGACY_REQUEST
-from ..states import LEGACY_STATES
+from ..remotes.bitbucket_dc.contract import BUILDS_REQUEST, LEGACY_REQUEST
 from .bitbucket_store import BuildStatusStore, rest_view
 from .emulation import ConfiguredEmulation, Route, route
 from .messages import BodyError, Request, Response, error_body, error_response
+
+#: The states the commit-only endpoint takes (the contract's enum).
+LEGACY_STATES = ("SUCCESSFUL", "FAILED", "INPROGRESS")
 
 TOKEN_KINDS = ("personal", "http-access")
 #: Personal access tokens belong to this user: they also work as its Basic password.

@@ -22,15 +22,17 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..config.selection import PostConfig, parse_config
 from ..context import Context
 from ..errors import InputError
 from ..model.states import from_job_status
 from ..model.status import BuildStatus, TestCounts
-from ..remotes.interface import Endpoint
-from ..tasks.post import Posting
+
+if TYPE_CHECKING:
+    from ..remotes.interface import Endpoint
+    from ..tasks.post import Posting
 
 #: The state's name: it comes back to the post stage as ``STATE_build_status``.
 STATE_NAME = "build_status"
@@ -152,6 +154,8 @@ def job_end_posting(
 
     None when there is nothing left to post: every commit already got its final state from a later step.
     """
+    from ..tasks.post import Posting
+
     state = from_job_status(job_status)
     if state is None:
         shown = job_status.strip()[:60]

@@ -40,8 +40,9 @@ class PostHooks(NamedTuple):
     after_dry_run: Callable[[Endpoint], None] | None = None
 
 
-def run_tasks(config: Config, context: Context, console: Console, hooks: PostHooks = PostHooks()) -> int:
+def run_tasks(config: Config, context: Context, console: Console, hooks: PostHooks | None = None) -> int:
     """Run the tasks; returns the exit code. Raises InputError before anything is sent."""
+    hooks = hooks or PostHooks()
     report = Report(console, config.run.fail_on_error)
     # Each task is imported only by the runs that need it (start-up time).
     posting = endpoint = None
@@ -52,7 +53,9 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
     elif config.post:
         from ..tasks import post
 
-        posting = hooks.posting or post.posting_for(config.post, post.read_tests(config.post.status.test_results, console))
+        posting = hooks.posting or post.posting_for(
+            config.post, post.read_tests(config.post.status.test_results, console)
+        )
         known = post.check_posting(posting, context)  # every rule checked, even when the endpoint is given
         endpoint = hooks.endpoint or known
     if config.coveralls:
@@ -106,7 +109,7 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
     return report.exit_code(code)
 
 
-def _post(posting, context, report, session, deadline, endpoint, hooks, dry_run) -> None:  # noqa: ANN001
+def _post(posting, context, report, session, deadline, endpoint, hooks, dry_run) -> None:
     """The post task with the stage's hooks around it."""
     from ..tasks import post
 

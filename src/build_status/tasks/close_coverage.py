@@ -72,5 +72,7 @@ def _jobs(count: int | None, carryforward: tuple[str, ...]) -> str:
 
 def _failed(config: CoverallsConfig, report: Report, message: str) -> bool:
     report.failure(f"The Coveralls parallel build was not closed. {message}", title=TITLE)
-    report.section(TITLE, f"Parallel build `{markdown_cell(config.build_number)}` **not closed**: {markdown_cell(message)}")
+    report.section(
+        TITLE, f"Parallel build `{markdown_cell(config.build_number)}` **not closed**: {markdown_cell(message)}"
+    )
     return False

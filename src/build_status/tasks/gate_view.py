@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import EXIT_OK, EXIT_REMOTE
-from ..naming import format_duration
-from ..states import BADGE, FAILED
+from ..model.naming import format_duration
+from ..model.states import BADGE, FAILED
+from ..model.tally import GREEN, MISSING, PENDING, RED, WORDS, Reading, Status, Verdict
 from ..workflow import Console, cut, markdown_cell, markdown_link
-from .gate_tally import GREEN, MISSING, PENDING, RED, WORDS, Reading, Status, Verdict
 
 #: How the tables show a check-keys pattern that no key matches.
 MISSING_ROW = ("MISSING", "⚠️", "no key matches this check-keys pattern")

@@ -197,7 +197,9 @@ def report_delivery(posting: Posting, report: Report, delivery: Delivery) -> boo
     return not failed
 
 
-def show_posting(posting: Posting, context: Context, console: Console, report: Report, endpoint: Endpoint | None) -> Endpoint:
+def show_posting(
+    posting: Posting, context: Context, console: Console, report: Report, endpoint: Endpoint | None
+) -> Endpoint:
     """The dry run: the requests that would post the status, outputs and summary; nothing is sent."""
     if endpoint is None:
         endpoint, note = posting.remote.unasked_endpoint()

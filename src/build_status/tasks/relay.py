@@ -15,13 +15,12 @@ from urllib.parse import urlsplit
 import requests
 
 from ..config.selection import RelayConfig
-from ..config.status import StatusInputs
 from ..context import Context
 from ..errors import DeadlineExceeded, RemoteError
 from ..model import naming
 from ..model.states import SUCCESSFUL, from_webappio, is_final
 from ..model.status import BuildStatus
-from ..remotes.interface import Endpoint, StatusConnection, StatusRemote
+from ..remotes.interface import Endpoint, StatusConnection
 from ..remotes.webappio import Run, Runner, Webappio, quote
 from ..report import Report
 from ..transport.deadline import Deadline

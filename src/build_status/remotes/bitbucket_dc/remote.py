@@ -21,7 +21,7 @@ from ...model.status import BuildStatus
 from ...transport.deadline import Deadline
 from ...workflow import cut
 from ..interface import Endpoint, Request, StatusConnection, StatusReader, StatusRemote
-from . import api, payload
+from . import api
 from .contract import BUILDS, COMMITS, ENDPOINT_LABEL, LEGACY_REQUEST
 
 #: bitbucket-api's words.
@@ -106,6 +106,8 @@ class BitbucketDataCenter(StatusRemote):
     def status_requests(self, endpoint: Endpoint, status: BuildStatus, commits: Sequence[str]) -> list[Request]:
         if endpoint.name == COMMITS and not status.description_given:
             status = status._replace(description=cut(status.description, self.description_limit))
+        from . import payload  # loaded by the runs that post
+
         body = payload.build(status, endpoint.name)
         payload.validate(body, endpoint.name)
         shown = (f"Authorization: {self.auth.shown}", "Content-Type: application/json")

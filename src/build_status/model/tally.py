@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from ..naming import format_duration
-from ..states import CANCELLED, FAILED, INPROGRESS, SUCCESSFUL, UNKNOWN
+from .naming import format_duration
+from .states import CANCELLED, FAILED, INPROGRESS, SUCCESSFUL, UNKNOWN
 
 GREEN, RED, PENDING, MISSING = "green", "red", "pending", "missing"
 #: The results a wait goes on for.
