@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from build_status.context import Context
 from build_status.config.catalogue import read_raw
+from build_status.context import Context
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from .errors import InputError, sentence
 from .model.status import TestCounts
-from .workflow import cut
+from .redaction import cut
 
 INPUT = "test-results"
 

@@ -4,13 +4,13 @@ and a deliberately wrong one is rejected (so the check can fail)."""
 from __future__ import annotations
 
 import pytest
-
-from build_status import payload
 from build_status.bitbucket import Bitbucket
 from build_status.contract import BUILDS, COMMITS
+from build_status.settings import Auth, parse_settings
+
+from build_status import payload
 from build_status.errors import RemoteError
 from build_status.sandbox.runner import Job, run_step
-from build_status.settings import Auth, parse_settings
 from build_status.transport import session as transport
 from build_status.transport.deadline import Deadline
 

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from build_status.stages.job_end import mark_name
 from build_status.sandbox.runner import Job, JobRun, StepResult
+from build_status.stages.job_end import mark_name
 
 from .conftest import SHA, SHA2, TOKEN, assert_no_secret
 

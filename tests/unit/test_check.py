@@ -6,14 +6,14 @@ import json
 
 import pytest
 import requests
-
-from build_status import gate_rest, http, naming
 from build_status.bitbucket import Bitbucket, NoEndpoint, NotInRepository
 from build_status.check import Reader
-from build_status.errors import RemoteError
 from build_status.settings import Auth, BitbucketSettings
-from build_status.tasks import gate_tally, gate_view
 from build_status.tasks.gate_tally import GREEN, MISSING, PENDING, RED, Reading, Status
+
+from build_status import gate_rest, http, naming
+from build_status.errors import RemoteError
+from build_status.tasks import gate_tally, gate_view
 from build_status.workflow import Console
 
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -12,7 +12,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from build_status.workflow import MESSAGE_LIMIT, SUMMARY_LIMIT, Console, cut, escape_controls, redact
+from build_status.redaction import cut, redact
+from build_status.workflow import MESSAGE_LIMIT, SUMMARY_LIMIT, Console, escape_controls
 
 from ..secret_scan import assert_no_secret_in
 from ..unwritable import KINDS, unwritable

@@ -1,11 +1,11 @@
 import pytest
-
-from build_status import payload
-from build_status.context import Context
-from build_status.errors import InputError
-from build_status.config.catalogue import INPUTS, read_raw
 from build_status.post_status import Plan, body_for, final_state
 from build_status.settings import parse_settings
+
+from build_status import payload
+from build_status.config.catalogue import INPUTS, read_raw
+from build_status.context import Context
+from build_status.errors import InputError
 
 from ..factories import SHA, context, raw_inputs
 

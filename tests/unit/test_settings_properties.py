@@ -1,12 +1,12 @@
 """Whatever text arrives in any input, reading the settings ends in Settings or an InputError naming it."""
 
+from build_status.post_status import Plan, body_for, final_state
+from build_status.settings import parse_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from build_status.errors import InputError
 from build_status.config.catalogue import INPUTS
-from build_status.post_status import Plan, body_for, final_state
-from build_status.settings import parse_settings
+from build_status.errors import InputError
 
 from ..factories import SHA, context, raw_inputs
 

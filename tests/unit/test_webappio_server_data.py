@@ -4,15 +4,15 @@ link only when it is one, a search for run N answered with run N only, and never
 from __future__ import annotations
 
 import pytest
+from build_status.payload import build, validate
+from build_status.settings import parse_settings
+from build_status.webappio import BRANCH_LIMIT, STATUS_LIMIT, Run
 
 from build_status import relay
 from build_status.context import Context
 from build_status.errors import RemoteError
-from build_status.payload import build, validate
-from build_status.settings import parse_settings
 from build_status.transport.answers import URL_LIMIT
 from build_status.transport.answers import link as page
-from build_status.webappio import BRANCH_LIMIT, STATUS_LIMIT, Run
 
 from ..factories import context, raw_inputs
 from .test_webappio_client import JOB, client

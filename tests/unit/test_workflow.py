@@ -1,6 +1,7 @@
 import base64
 
-from build_status.workflow import Console, Redactor, escape_data, escape_property, neutralise
+from build_status.redaction import Redactor
+from build_status.workflow import Console, escape_data, escape_property, neutralise
 
 
 def test_escape_data_keeps_one_line():

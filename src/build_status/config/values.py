@@ -8,7 +8,8 @@ import re
 from urllib.parse import urlsplit
 
 from ..errors import InputError
-from ..workflow import cut, escape_controls
+from ..redaction import cut
+from ..workflow import escape_controls
 
 DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$", re.IGNORECASE)
 DURATION_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
@@ -125,7 +126,7 @@ def ca_cert(name: str, value: str) -> str:
     return pem.strip() + "\n"
 
 
-def one_line(name: str, value: str, limit: int = 255) -> str:
+def single_line(name: str, value: str, limit: int = 255) -> str:
     stripped = value.strip()
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in stripped):
         raise InputError(name, "must be one line without control characters.")

@@ -38,14 +38,14 @@ INPUTS: tuple[Input, ...] = (
         "the branch to run (default: the pull request's head branch, else the pushed branch; required where "
         "there is neither, as on a tag push or outside GitHub Actions).",
         metavar="BRANCH",
-        parse=values.one_line,
+        parse=values.single_line,
     ),
     Input(
         "webappio-query",
         "Find the most recent webapp.io run matching this query in webapp.io's search language "
         "(e.g. 'branch:main -\"wip\"'); combined with webappio-job-id and webappio-branch when those are set.",
         metavar="QUERY",
-        parse=partial(values.one_line, limit=1000),
+        parse=partial(values.single_line, limit=1000),
     ),
     Input(
         "webappio-trigger",
@@ -58,7 +58,7 @@ INPUTS: tuple[Input, ...] = (
         "webappio-ref",
         "The commit a triggered run checks out. Default: the commit reported on.",
         metavar="SHA",
-        parse=values.one_line,
+        parse=values.single_line,
     ),
     Input(
         "webappio-accept-buttons",

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..context import Context
-from ..workflow import cut
+from ..redaction import cut
 from .states import LABELS
 
 #: How many hex digits of SHA-256 stand for the tail of a key that is too long.

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 import requests
 
 from ..errors import RemoteError, sentence
+from ..redaction import cut
 from ..transport import answers
 from ..transport.deadline import Deadline
 from ..transport.failures import no_answer
 from ..transport.session import request
-from ..workflow import cut
 from .interface import Request
 
 NO_BUILD = "no build matching"

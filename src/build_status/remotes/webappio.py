@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 import requests
 
 from ..errors import RemoteError, sentence
+from ..redaction import cut
 from ..transport import answers
 from ..transport.deadline import Deadline
 from ..transport.failures import may_have_arrived, no_answer
 from ..transport.session import request
-from ..workflow import cut
 from .interface import Request
 
 #: What webapp.io says when nothing matches a search ("There are no runs in … matching the given filters.").

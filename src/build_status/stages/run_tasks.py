@@ -47,9 +47,9 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
     # Each task is imported only by the runs that need it (start-up time).
     posting = endpoint = None
     if config.relay:
-        from ..tasks import relay
+        from ..tasks import relay, relay_status
 
-        endpoint = hooks.endpoint or relay.check_relay(config.relay, context)
+        endpoint = hooks.endpoint or relay_status.check_relay(config.relay, context)
     elif config.post:
         from ..tasks import post
 
@@ -85,7 +85,7 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
             deadline, session = part()
             with session, transport.build_session(deadline, verify=verify, once=True, say=console.info) as once:
                 if dry_run:
-                    relay.show_relay(config.relay, context, report, session, endpoint)
+                    relay_status.show_relay(config.relay, context, report, session, endpoint)
                 else:
                     relay.relay_run(config.relay, context, report, session, once, deadline, endpoint)
         elif posting is not None:

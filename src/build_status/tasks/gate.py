@@ -24,7 +24,7 @@ from ..remotes.interface import StatusReader
 from ..report import Report
 from ..transport.deadline import Deadline
 from ..workflow import Console, markdown_cell
-from .gate_view import TITLE, announce_verdict, changes, format_seconds, summary, table, tally_text, waiting_for
+from .gate_view import TITLE, announce_verdict, changes, format_seconds, gate_summary, table, tally_text, waiting_for
 
 
 def run_gate(config: GateConfig, report: Report, session: requests.Session, deadline: Deadline) -> int:
@@ -114,7 +114,7 @@ def report_verdict(config: GateConfig, report: Report, readings: list[Reading], 
             "commits": ",".join(config.commits),
         }
     )
-    report.summary(summary(readings, verdict, note))
+    report.summary(gate_summary(readings, verdict, note))
     own = {reading.sha for reading in readings if reading.own is not None}
     waiting = config.waiting
     return announce_verdict(verdict, waiting.wait, waiting.keys, console, several=len(readings) > 1, own=own)

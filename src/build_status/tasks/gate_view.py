@@ -10,7 +10,8 @@ from ..errors import EXIT_OK, EXIT_REMOTE
 from ..model.naming import format_duration
 from ..model.states import BADGE, FAILED
 from ..model.tally import GREEN, MISSING, PENDING, RED, WORDS, Reading, Status, Verdict
-from ..workflow import Console, cut, markdown_cell, markdown_link
+from ..redaction import cut
+from ..workflow import Console, markdown_cell, markdown_link
 
 #: How the tables show a check-keys pattern that no key matches.
 MISSING_ROW = ("MISSING", "⚠️", "no key matches this check-keys pattern")
@@ -88,7 +89,7 @@ def changes(before: Sequence[Reading], after: Sequence[Reading]) -> list[str]:
     return lines
 
 
-def summary(readings: Sequence[Reading], verdict: Verdict, note: str = "") -> str:
+def gate_summary(readings: Sequence[Reading], verdict: Verdict, note: str = "") -> str:
     """The step summary's section: the result and tally, then a table per commit."""
     lines = [
         f"### {TITLE}",

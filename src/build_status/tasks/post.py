@@ -192,8 +192,8 @@ def report_delivery(posting: Posting, report: Report, delivery: Delivery) -> boo
         which = shas[0] if len(shas) == 1 else f"{len(shas)} commits ({', '.join(s[:12] for s in shas)})"
         report.failure(f"Build status for {which} was not posted. {message}", title="Bitbucket build status")
     result = "failed" if failed else "posted"
-    report.outputs(post_view.outputs(posting, delivery.endpoint, delivery.state, result))
-    report.summary(post_view.summary(posting, delivery.endpoint, delivery.state, delivery.outcomes))
+    report.outputs(post_view.post_outputs(posting, delivery.endpoint, delivery.state, result))
+    report.summary(post_view.post_summary(posting, delivery.endpoint, delivery.state, delivery.outcomes))
     return not failed
 
 
@@ -208,9 +208,9 @@ def show_posting(
     for request in requests:
         report.show_request(request)
     console.info(f"dry-run: nothing was sent ({len(requests)} request(s) shown).")
-    report.outputs(post_view.outputs(posting, endpoint, status.state, "dry-run"))
+    report.outputs(post_view.post_outputs(posting, endpoint, status.state, "dry-run"))
     outcomes = [Outcome(sha, True) for sha in posting.commits]
-    report.summary(post_view.summary(posting, endpoint, status.state, outcomes, "dry run"))
+    report.summary(post_view.post_summary(posting, endpoint, status.state, outcomes, "dry run"))
     return endpoint
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .post import Outcome, Posting
 
 
-def outputs(posting: Posting, endpoint: Endpoint | None, state: str, result: str) -> dict[str, str]:
+def post_outputs(posting: Posting, endpoint: Endpoint | None, state: str, result: str) -> dict[str, str]:
     status = posting.status
     values = {
         "state": state,
@@ -31,7 +31,7 @@ def outputs(posting: Posting, endpoint: Endpoint | None, state: str, result: str
     return values
 
 
-def summary(
+def post_summary(
     posting: Posting, endpoint: Endpoint | None, state: str, outcomes: Sequence[Outcome], label: str = "posted"
 ) -> str:
     status = posting.status

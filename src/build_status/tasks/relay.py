@@ -10,56 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import requests
 
 from ..config.selection import RelayConfig
 from ..context import Context
 from ..errors import DeadlineExceeded, RemoteError
-from ..model import naming
 from ..model.states import SUCCESSFUL, from_webappio, is_final
-from ..model.status import BuildStatus
 from ..remotes.interface import Endpoint, StatusConnection
 from ..remotes.webappio import Run, Runner, Webappio, quote
 from ..report import Report
 from ..transport.deadline import Deadline
-from ..workflow import cut
 from . import relay_view
-from .post import Delivery, Posting, check_posting, deliver, report_delivery, show_posting
+from .post import Delivery, Posting, deliver, report_delivery
+from .relay_status import relay_posting, run_description, run_origin
 
 T = TypeVar("T")
 SHA_LENGTH = 40
-#: The longest calculated status webapp.io has: the inputs are checked with it, so that it always fits.
-LONGEST_STATUS = "RUNNER_CANCELLED"
-
-
-def relay_posting(config: RelayConfig, state: str, description: str, url: str) -> Posting:
-    """The status of the run as it is posted to Bitbucket."""
-    inputs, remote = config.status, config.remote
-    assert inputs is not None and remote is not None
-    status = BuildStatus(
-        state=state,
-        key=inputs.key,
-        name=inputs.name,
-        url=url,
-        description=description,
-        build_number=inputs.build_number,
-        ref=inputs.ref,
-        parent=inputs.parent,
-        duration_ms=inputs.duration_ms,
-    )
-    return Posting(remote, inputs.commits, status, explicit=False)
-
-
-def check_relay(config: RelayConfig, context: Context) -> Endpoint | None:
-    """The checks before the first request, on the most demanding status a relay posts (the longest
-    description, some URL); the endpoint when it is known already."""
-    inputs = config.status
-    if inputs is None:
-        return None
-    description = naming.webappio_description(10**18, LONGEST_STATUS, inputs.description)
-    return check_posting(relay_posting(config, "INPROGRESS", description, inputs.url or "https://webapp.io"), context)
 
 
 class Relay:
@@ -209,8 +176,8 @@ class Relay:
             return
         if self.posted == (state, run.calculated_status):
             return
-        url = inputs.url if inputs.url_given else (self._run_link(run) or inputs.url or _origin(self.ws.endpoint))
-        posting = relay_posting(self.config, state, _description(run, inputs.description, self.limit), url)
+        url = inputs.url if inputs.url_given else (self._run_link(run) or inputs.url or run_origin(self.ws.endpoint))
+        posting = relay_posting(self.config, state, run_description(run, inputs.description, self.limit), url)
         self.deadline.restart()
         delivery = deliver(posting, self.context, self.console, self.connection, self.deadline, self.endpoint)
         self.endpoint = delivery.endpoint or self.endpoint
@@ -262,7 +229,9 @@ class Relay:
         if failure:
             ok = False
             self.report.failure(failure, title="webapp.io")
-        self.report.summary(relay_view.summary(self.ws.repo, run, self._run_link(run) if run else "", runners, failure))
+        self.report.summary(
+            relay_view.relay_summary(self.ws.repo, run, self._run_link(run) if run else "", runners, failure)
+        )
         return ok
 
     def _failure(self) -> str:
@@ -288,21 +257,6 @@ class Relay:
             )
         return ""
 
-    # -- dry run -------------------------------------------------------------------------------------
-    def show(self) -> None:
-        ws = self.ws
-        if ws.trigger:
-            self.report.show_request(self.client.create_request(ws.branch, ws.ref, ws.accept_buttons, ws.extra))
-        else:
-            self.report.show_request(self.client.search_request(ws.query))
-        wait = f"then poll every {ws.poll_interval:g} s for up to {ws.wait_timeout:g} s" if ws.wait else "no waiting"
-        self.console.info(f"dry-run: {wait}; INPROGRESS and the final state would be posted to Bitbucket.")
-        inputs = self.config.status
-        if inputs is not None and self.config.remote is not None:
-            description = naming.webappio_description("N", "RUNNING", inputs.description)
-            sample = relay_posting(self.config, "INPROGRESS", description, inputs.url or _origin(ws.endpoint))
-            show_posting(sample, self.context, self.console, self.report, self.endpoint)
-
 
 def relay_run(
     config: RelayConfig,
@@ -319,28 +273,3 @@ def relay_run(
     client = Webappio(session, deadline, ws.endpoint, ws.token, ws.repo, create_session=create_session)
     connection = config.remote.connect(session, deadline) if config.remote else None
     return Relay(config, context, report, client, connection, deadline, endpoint).go()
-
-
-def show_relay(
-    config: RelayConfig, context: Context, report: Report, session: requests.Session, endpoint: Endpoint | None
-) -> None:
-    """The dry run: the request that finds or starts the run, and the statuses it would post."""
-    ws = config.webappio
-    client = Webappio(session, Deadline(1), ws.endpoint, ws.token, ws.repo)
-    Relay(config, context, report, client, None, Deadline(1), endpoint).show()
-
-
-def _description(run: Run, given: str, limit: int) -> str:
-    """The description of a relayed run, within the remote's limit whatever webapp.io's status says: the
-    status is cut to fit (the inputs were checked with LONGEST_STATUS, which always fits)."""
-    text = naming.webappio_description(run.id, run.calculated_status, given)
-    over = len(text) - limit
-    if over > 0:
-        status = run.calculated_status
-        text = naming.webappio_description(run.id, cut(status, max(len(status) - over, len(LONGEST_STATUS))), given)
-    return cut(text, limit)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

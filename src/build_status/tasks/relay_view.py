@@ -10,7 +10,7 @@ from ..workflow import markdown_cell, markdown_link
 RUNNER_BADGE = {"SUCCESS": "✅", "FAILURE": "❌", "ERROR": "❌", "CANCELLED": "⚪", "RUNNING": "🔵", "NEW": "🔵"}
 
 
-def summary(repo: str, run: Run | None, link: str, runners: list[Runner] | None, failure: str) -> str:
+def relay_summary(repo: str, run: Run | None, link: str, runners: list[Runner] | None, failure: str) -> str:
     lines = ["### webapp.io run", ""]
     if run is None:
         lines.append(f"No run relayed from {markdown_cell(repo)}: {markdown_cell(failure)}")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..workflow import cut
+from ..redaction import cut
 from .failures import redirect_base, redirect_target, strip_query
 
 #: What :func:`parse_json` gives for a body that is not JSON.

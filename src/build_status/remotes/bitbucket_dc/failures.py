@@ -7,9 +7,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from ...redaction import cut
 from ...transport import answers
 from ...transport.failures import redirect_base, redirect_target
-from ...workflow import cut
 from .contract import BUILDS
 
 

@@ -18,8 +18,8 @@ from ...errors import InputError
 from ...model.auth import Auth
 from ...model.states import CANCELLED, FAILED, INPROGRESS, SUCCESSFUL, UNKNOWN
 from ...model.status import BuildStatus
+from ...redaction import cut
 from ...transport.deadline import Deadline
-from ...workflow import cut
 from ..interface import Endpoint, Request, StatusConnection, StatusReader, StatusRemote
 from . import api
 from .contract import BUILDS, COMMITS, ENDPOINT_LABEL, LEGACY_REQUEST
