@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..model.auth import Auth
-from ..remotes.bitbucket_dc.remote import APIS, BitbucketDataCenter, Target
+from ..remotes.bitbucket_dc.remote import API_ROOT, APIS, BitbucketDataCenter, Target
 from . import values
 from .entries import Input, reader
 from .values import show
@@ -21,7 +22,7 @@ INPUTS: tuple[Input, ...] = (
         "Base URL of Bitbucket Server / Data Center, including any context path "
         "(https://bitbucket.example.com, http://host:7990/stash).",
         metavar="URL",
-        parse=values.base_url,
+        parse=lambda name, given: _base_url(name, given),
     ),
     Input(
         "bitbucket-token",
@@ -64,6 +65,15 @@ INPUTS: tuple[Input, ...] = (
 #: Inputs that say the user wants a Bitbucket status even in a step that closes a Coveralls build.
 NAMES = tuple(item.name for item in INPUTS if item.name != "bitbucket-api")
 value = reader(INPUTS)
+
+
+def _base_url(name: str, given: str) -> str:
+    """Bitbucket's base URL: the part before its REST API's root, which is not to be given."""
+    url = values.base_url(name, given)
+    path = urlsplit(url).path
+    if path.endswith(API_ROOT) or API_ROOT + "/" in path + "/":
+        raise InputError(name, f"should be the base URL without {API_ROOT}/...; e.g. https://bitbucket.example.com.")
+    return url
 
 
 def parse_remote(raw: dict[str, str]) -> BitbucketDataCenter:

@@ -45,7 +45,7 @@ INPUTS: tuple[Input, ...] = (
         "Coveralls base URL (Coveralls Enterprise users set their own).",
         default="https://coveralls.io",
         metavar="URL",
-        parse=partial(values.base_url, example="https://coveralls.io", base_only=False),
+        parse=partial(values.base_url, example="https://coveralls.io"),
     ),
 )
 value = reader(INPUTS)

@@ -34,7 +34,7 @@ def boolean(name: str, value: str) -> bool:
     raise InputError(name, f"'{show(value)}' is not a boolean; use true or false.")
 
 
-def base_url(name: str, value: str, *, example: str = "https://bitbucket.example.com", base_only: bool = True) -> str:
+def base_url(name: str, value: str, *, example: str = "https://bitbucket.example.com") -> str:
     """An http(s) base URL without credentials, query or fragment, and without a trailing slash."""
     given = value.strip()
     if not given:
@@ -55,8 +55,6 @@ def base_url(name: str, value: str, *, example: str = "https://bitbucket.example
         raise InputError(name, "must not have a query or fragment; give the base URL with any context path.")
     del port
     path = parts.path.rstrip("/")
-    if base_only and (path.endswith("/rest") or "/rest/" in path + "/"):
-        raise InputError(name, f"should be the base URL without /rest/...; e.g. {example}.")
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 

@@ -29,7 +29,7 @@ INPUTS: tuple[Input, ...] = (
         "webapp.io API base URL.",
         default="https://webapp.io/api/v1",
         metavar="URL",
-        parse=partial(values.base_url, example="https://webapp.io/api/v1", base_only=False),
+        parse=partial(values.base_url, example="https://webapp.io/api/v1"),
     ),
     Input("webappio-job-id", "Find the webapp.io run by its id (the number in its page's address).", metavar="N"),
     Input(

@@ -24,6 +24,8 @@ from ..interface import Endpoint, Request, StatusConnection, StatusReader, Statu
 from . import api
 from .contract import BUILDS, COMMITS, ENDPOINT_LABEL, LEGACY_REQUEST
 
+#: Where the REST API starts under the base URL.
+API_ROOT = "/rest"
 #: bitbucket-api's words.
 APIS = ("auto", COMMITS, BUILDS)
 #: States that exist only on Bitbucket 8.0+ (repository-scoped endpoint with ``cancelledStatus``).
