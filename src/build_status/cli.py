@@ -259,10 +259,10 @@ def _register_secrets(raw: dict[str, str], console: Console) -> None:
 
 def _subcommand(name: str, argv: list[str]) -> int:
     if name == "sandbox":
-        from .sandbox.command import run
+        from build_status_sandbox.command import run
 
         return run(argv)
-    from .demo import run as run_demo
+    from build_status_sandbox.demo import run as run_demo
 
     return run_demo(argv)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from build_status.sandbox.runner import FILE_COMMANDS, Job, parse_file_command, step_env
+from build_status_sandbox.runner import FILE_COMMANDS, Job, parse_file_command, step_env
 
 IMAGE = os.environ.get("BUILD_STATUS_IMAGE", "")
 ROOT = Path(__file__).resolve().parents[2]

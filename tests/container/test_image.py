@@ -6,7 +6,7 @@ import gzip
 import json
 import subprocess
 
-from build_status.sandbox.runner import Job
+from build_status_sandbox.runner import Job
 
 from ..secret_scan import assert_no_secret_in
 from .conftest import COVERALLS_TOKEN, IMAGE, SANDBOX_URL, SHA, TOKEN, docker

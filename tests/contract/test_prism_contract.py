@@ -9,8 +9,8 @@ from build_status import http, payload
 from build_status.bitbucket import Bitbucket
 from build_status.contract import BUILDS, COMMITS
 from build_status.errors import RemoteError
-from build_status.sandbox.runner import Job, run_step
 from build_status.settings import Auth, parse_settings
+from build_status_sandbox.runner import Job, run_step
 
 from ..factories import context, raw_inputs
 

@@ -13,8 +13,8 @@ import requests
 
 from build_status import http
 from build_status.bitbucket import Bitbucket
-from build_status.sandbox.runner import Job
 from build_status.settings import Auth
+from build_status_sandbox.runner import Job
 
 from ..ports import refusing_port
 from .conftest import PASSWORD, SHA, SHA2, TOKEN, USER, assert_no_secret
@@ -710,7 +710,7 @@ def test_cli_check_green_exits_0(sandbox):
 PROBE = """
 import atexit, runpy, sys
 WATCH = ("argparse", "jsonschema", "dataclasses", "inspect", "build_status.post_status", "build_status.payload",
-         "build_status.relay", "build_status.close_coverage", "build_status.sandbox", "build_status.check")
+         "build_status.relay", "build_status.close_coverage", "build_status_sandbox", "build_status.check")
 atexit.register(lambda: print("LOADED=" + ",".join(m for m in WATCH if m in sys.modules), file=sys.stderr))
 sys.argv = [sys.argv[1]]
 runpy.run_path(sys.argv[0], run_name="__main__")
@@ -718,7 +718,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 def test_a_check_loads_only_its_part(sandbox, check, monkeypatch):
-    import build_status.sandbox.runner as runner
+    import build_status_sandbox.runner as runner
 
     monkeypatch.setattr(runner, "default_command", lambda *_: [sys.executable, "-c", PROBE, str(runner.ENTRYPOINT)])
     post_legacy(sandbox, "CI/build", "SUCCESSFUL")

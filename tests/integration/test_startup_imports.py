@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from build_status.sandbox.runner import ENTRYPOINT
+from build_status_sandbox.runner import ENTRYPOINT
 
 from .conftest import COVERALLS_TOKEN, SHA, WEBAPPIO_TOKEN
 
@@ -15,7 +15,7 @@ from .conftest import COVERALLS_TOKEN, SHA, WEBAPPIO_TOKEN
 PROBE = f"""
 import atexit, runpy, sys
 WATCH = ("argparse", "jsonschema", "dataclasses", "inspect", "build_status.relay", "build_status.close_coverage",
-         "build_status.post_status", "build_status.webappio", "build_status.sandbox")
+         "build_status.post_status", "build_status.webappio", "build_status_sandbox")
 atexit.register(lambda: print("LOADED=" + ",".join(m for m in WATCH if m in sys.modules), file=sys.stderr))
 sys.argv = [{str(ENTRYPOINT)!r}]
 runpy.run_path({str(ENTRYPOINT)!r}, run_name="__main__")
@@ -29,7 +29,7 @@ def _loaded(result) -> set[str]:
 
 @pytest.fixture
 def probe_step(step, monkeypatch):
-    import build_status.sandbox.runner as runner
+    import build_status_sandbox.runner as runner
 
     monkeypatch.setattr(runner, "default_command", lambda *_: [sys.executable, "-c", PROBE])
     return step

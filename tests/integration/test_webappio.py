@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from build_status.sandbox import FaultRule
-from build_status.sandbox.runner import Job
 from build_status.states import WEBAPPIO_STATUS
+from build_status_sandbox import FaultRule
+from build_status_sandbox.runner import Job
 
 from .conftest import SHA, SHA2, WEBAPPIO_TOKEN
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from build_status import demo
 from build_status.cli import INPUT_COMMANDS, SUBCOMMANDS, make_parser
-from build_status.sandbox import command as sandbox_command
+from build_status_sandbox import command as sandbox_command
+from build_status_sandbox import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..states import STATES
+from build_status.states import STATES
 
 LABELS = {
     "state": "The build state",

@@ -15,15 +15,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import http
-from .bitbucket import Bitbucket
-from .cli import argument_parser
-from .errors import EXIT_INPUT
-from .sandbox import Sandbox
-from .sandbox.command import listen_error, port_number
-from .sandbox.runner import Job, JobRun
-from .settings import Auth
-from .workflow import Console
+from build_status import http
+from build_status.bitbucket import Bitbucket
+from build_status.cli import argument_parser
+from build_status.errors import EXIT_INPUT
+from build_status.settings import Auth
+from build_status.workflow import Console
+
+from .command import listen_error, port_number
+from .runner import Job, JobRun
+from .server import Sandbox
 
 SHA = "c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ffe"
 TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's published demo token

@@ -12,8 +12,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..contract import BUILDS_REQUEST, LEGACY_REQUEST
-from ..states import LEGACY_STATES
+from build_status.contract import BUILDS_REQUEST, LEGACY_REQUEST
+from build_status.states import LEGACY_STATES
+
 from .bitbucket_store import BuildStatusStore, rest_view
 from .emulation import ConfiguredEmulation, Route, route
 from .messages import BodyError, Request, Response, error_body, error_response

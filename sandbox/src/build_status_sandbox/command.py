@@ -10,9 +10,10 @@ import sys
 import threading
 from typing import TextIO
 
-from ..cli import argument_parser
-from ..errors import EXIT_INPUT
-from ..workflow import Console
+from build_status.cli import argument_parser
+from build_status.errors import EXIT_INPUT
+from build_status.workflow import Console
+
 from .bitbucket import TOKEN_KINDS, BitbucketConfig, parse_version
 from .coveralls import DEFAULT_REPO_TOKEN
 from .server import Sandbox
