@@ -1,4 +1,4 @@
-"""``build-status sandbox``: the listening line, serving, a clean exit on SIGTERM/SIGINT."""
+"""``build-status-sandbox serve``: the listening line, serving, a clean exit on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 

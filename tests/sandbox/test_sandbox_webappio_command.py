@@ -1,4 +1,4 @@
-"""``build-status sandbox`` and webapp.io: the endpoint and token it prints, ``--webappio-token``."""
+"""``build-status-sandbox serve`` and webapp.io: the endpoint and token it prints, ``--webappio-token``."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@
         sandbox.webappio.add_job(script=("RUNNING", "SUCCEEDED"))  # a webapp.io run, API at sandbox.webappio_url
 
 Also served: an overview page at ``/``, the JSON state at ``/_sandbox/state``, the request log at
-``/_sandbox/requests``, faults at ``/_sandbox/faults``.  ``build-status sandbox`` runs it from the command
+``/_sandbox/requests``, faults at ``/_sandbox/faults``.  ``build-status-sandbox serve`` runs it from the command
 line (:func:`build_status_sandbox.command.run`).
 
 Names are imported on first use, so ``import build_status_sandbox`` stays light.

@@ -1,4 +1,4 @@
-"""``build-status demo``: a small matrix workflow reporting to the embedded sandbox, end to end.
+"""``build-status-sandbox demo``: a small matrix workflow reporting to the embedded sandbox, end to end.
 
 Each job runs the action's one step as the GitHub runner would (``INPUT_*`` variables, file commands,
 an event file): its main stage posts INPROGRESS, and its post stage, when the job ends, the job's outcome
@@ -17,14 +17,12 @@ from pathlib import Path
 
 from build_status import http
 from build_status.bitbucket import Bitbucket
-from build_status.cli import argument_parser
-from build_status.errors import EXIT_INPUT
 from build_status.settings import Auth
-from build_status.workflow import Console
 
 from .command import listen_error, port_number
 from .runner import Job, JobRun
 from .server import Sandbox
+from .usage import EXIT_INPUT, argument_parser, error
 
 SHA = "c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ffe"
 TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's published demo token
@@ -45,8 +43,8 @@ DESCRIPTION = (
 )
 
 
-def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
-    parser = argument_parser("build-status demo", DESCRIPTION, console)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argument_parser("build-status-sandbox demo", DESCRIPTION)
     parser.add_argument("--port", type=port_number, default=0, help="sandbox port (default: 0, any free port)")
     parser.add_argument(
         "--keep-open", action="store_true", help="keep the sandbox serving afterwards, to look at its page"
@@ -55,15 +53,14 @@ def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
 
 
 def run(argv: list[str]) -> int:
-    console = Console()
     try:
-        args = build_parser(console).parse_args(argv)
+        args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     try:
         sandbox = Sandbox(port=args.port)
     except OSError as exc:
-        console.error(listen_error(exc, "127.0.0.1", args.port))
+        error(listen_error(exc, "127.0.0.1", args.port))
         return EXIT_INPUT
     with sandbox, tempfile.TemporaryDirectory(prefix="demo-") as tmp:
         print(f"Sandbox Bitbucket at {sandbox.url} (overview page: {sandbox.url}/)")
