@@ -11,7 +11,7 @@ import pytest
 
 from build_status.inputs import INPUTS
 
-COMMANDS = ("post", "check", "sandbox", "demo")
+COMMANDS = ("post", "check")
 
 
 def build_status(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -55,6 +55,17 @@ def test_the_input_commands_help_describes_each(command):
     assert first in flat(proc.stdout)
     assert proc.stdout.startswith("usage: build-status" + (" check" if command == "check" else " [post]"))
     assert "--bitbucket-url URL" in proc.stdout and "--check-wait DURATION" in proc.stdout
+
+
+@pytest.mark.parametrize(("command", "instead"), [("sandbox", "serve"), ("demo", "demo")])
+def test_the_sandbox_s_commands_are_one_error_line_naming_build_status_sandbox(command, instead):
+    proc = build_status(command, "--port", "0")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"error: build-status {command}: the sandbox is the separate command ")
+    assert line.endswith(f"run build-status-sandbox {instead}")
+    assert "build-status sandbox" not in build_status("--help").stdout
 
 
 def test_a_usage_mistake_names_the_command_s_help():
