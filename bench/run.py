@@ -29,11 +29,13 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Callable
 
+# The client and the sandbox, from the checkout (scripts/setup installs both as well).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sandbox" / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from build_status import __version__
-from build_status.sandbox.coveralls import DEFAULT_REPO_TOKEN
-from build_status.sandbox.server import Sandbox
+from build_status_sandbox.coveralls import DEFAULT_REPO_TOKEN
+from build_status_sandbox.server import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRYPOINT = ROOT / "entrypoint.py"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from build_status.sandbox import runner
+from build_status_sandbox import runner
 
 from .secret_scan import scan_step
 

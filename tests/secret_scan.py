@@ -7,7 +7,7 @@ the whole.  Give the base64 of ``user:password`` too where Basic credentials are
 (:func:`basic`); :func:`step_secrets` finds every secret a step was given.
 
 The scripted runs scan on their own: ``tests/conftest.py`` hooks :func:`scan_step` into the runner
-emulation (:data:`build_status.sandbox.runner.STEP_CHECKS`), so no step that runs the entry point can
+emulation (:data:`build_status_sandbox.runner.STEP_CHECKS`), so no step that runs the entry point can
 skip it.
 """
 

@@ -1,8 +1,8 @@
 """``build-status``: the command line, and the action's entry point.
 
 ``build-status [--input value ...]`` posts a build status (inputs also come from ``INPUT_*`` variables,
-as GitHub Actions passes them); ``build-status sandbox`` serves the local Bitbucket emulation;
-``build-status demo`` runs the quick-start demo against it.
+as GitHub Actions passes them); ``build-status check`` reads the statuses back. The sandbox and its demo
+are the separate command ``build-status-sandbox`` (sandbox/), which this package never imports.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from .workflow import Console
 if TYPE_CHECKING:
     import argparse
 
-SUBCOMMANDS = ("sandbox", "demo")
+
+#: The commands that are now the sandbox's own command line: each is one error line that says so.
+MOVED = {"sandbox": "serve", "demo": "demo"}
 #: Subcommands that take the inputs as flags: ``post`` (the default) and ``check`` (read back).
 INPUT_COMMANDS = ("post", "check")
 #: One line per command for ``build-status --help``.
@@ -27,14 +29,9 @@ COMMANDS = {
     "post": "(the default) post a build status to Bitbucket, close a Coveralls parallel build or relay a "
     "webapp.io run, as the options ask",
     "check": "read back every build status of the commit(s), show the tally and fail when one is FAILED",
-    "sandbox": "serve a local emulation of Bitbucket, Coveralls and webapp.io (build-status sandbox --help)",
-    "demo": "run a small matrix workflow against the sandbox, end to end (build-status demo --help)",
 }
 USAGE = {
-    "post": "build-status [post] [--INPUT VALUE ...]\n"
-    "       build-status check [--INPUT VALUE ...]\n"
-    "       build-status sandbox [--port N] [--host ADDRESS] [...]\n"
-    "       build-status demo [--port N] [--keep-open]",
+    "post": "build-status [post] [--INPUT VALUE ...]\n       build-status check [--INPUT VALUE ...]",
     "check": "build-status check [--INPUT VALUE ...]",
 }
 DESCRIPTIONS = {
@@ -132,8 +129,12 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None, *, st
     """Run the command line (``stage=""``) or one of the action's stages (``"main"``, ``"post"``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     env = dict(os.environ) if env is None else env
-    if argv and argv[0] in SUBCOMMANDS:
-        return _subcommand(argv[0], argv[1:])
+    if argv and argv[0] in MOVED:
+        Console(env).error(
+            f"build-status {argv[0]}: the sandbox is the separate command build-status-sandbox serve|demo "
+            f"(scripts/setup installs it; elsewhere pip install ./sandbox): run build-status-sandbox {MOVED[argv[0]]}"
+        )
+        return EXIT_INPUT
     command = "post"
     if argv and argv[0] in INPUT_COMMANDS:
         command = argv[0]
@@ -193,16 +194,6 @@ def _register_secrets(raw: dict[str, str], console: Console) -> None:
     password = raw["bitbucket-password"].strip()
     if username and password:
         console.basic_secret(username, password)
-
-
-def _subcommand(name: str, argv: list[str]) -> int:
-    if name == "sandbox":
-        from .sandbox.command import run
-
-        return run(argv)
-    from .demo import run as run_demo
-
-    return run_demo(argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from build_status.sandbox import Sandbox
+from build_status_sandbox import Sandbox
 
 from ..secret_scan import assert_no_secret_in
 from .conftest import ACTION, REF, ROOT

@@ -5,7 +5,8 @@ it they are skipped. What the runner does (actions/runner, ``ContainerActionHand
 
 - a job network (``github_network_<id>``) that service containers and the step share; here it is
   ``--internal``, so nothing leaves the machine, and the sandbox is the service container, reached by its
-  network alias, as a job's ``services:`` are;
+  network alias, as a job's ``services:`` are (the image's Python runs it from the checkout's sandbox/src:
+  the image holds the client only);
 - ``docker run --rm --workdir /github/workspace`` with ``-e NAME`` for every variable (the value comes from
   the docker client's own environment, which is how hyphenated ``INPUT_*`` names get through);
 - the mounts ``/var/run/docker.sock``, ``/github/home``, ``/github/workflow`` (the event file),
@@ -26,13 +27,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from build_status.sandbox.runner import FILE_COMMANDS, Job, parse_file_command, step_env
+from build_status_sandbox.runner import FILE_COMMANDS, Job, parse_file_command, step_env
 
 IMAGE = os.environ.get("BUILD_STATUS_IMAGE", "")
 ROOT = Path(__file__).resolve().parents[2]
 #: The runner runs the post stage with ``--entrypoint <runs.post-entrypoint>``.
 POST_ENTRYPOINT = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["runs"]["post-entrypoint"]
 SANDBOX_ALIAS = "sandbox"
+#: The action's image holds the client only. The sandbox's service container runs the sandbox with the image's
+#: own Python (and its client and dependencies, which the sandbox needs) from this checkout's sandbox/src,
+#: mounted read-only at /sandbox: ``build-status-sandbox serve``, as ``python -c``.
+SANDBOX_SOURCE = ROOT / "sandbox" / "src"
+SANDBOX_LAUNCH = (
+    "import sys; sys.path[:0] = ['/sandbox', '/action/src']; "
+    "from build_status_sandbox.cli import main; sys.exit(main())"
+)
 SANDBOX_PORT = 7990
 SANDBOX_URL = f"http://{SANDBOX_ALIAS}:{SANDBOX_PORT}"
 #: The sandbox listens on every address of its own container, which only the internal job network reaches.
@@ -130,7 +139,8 @@ def _sandbox(network):
     name = f"build-status-sandbox-{uuid.uuid4().hex[:12]}"
     docker(
         "run", "-d", "--rm", "--name", name, "--label", "build-status-test", "--network", network,
-        "--network-alias", SANDBOX_ALIAS, IMAGE, "sandbox", "--host", ANY_ADDRESS, "--port", str(SANDBOX_PORT),
+        "--network-alias", SANDBOX_ALIAS, "-v", f"{SANDBOX_SOURCE}:/sandbox:ro", "--entrypoint", "/usr/bin/python3",
+        IMAGE, "-I", "-u", "-c", SANDBOX_LAUNCH, "serve", "--host", ANY_ADDRESS, "--port", str(SANDBOX_PORT),
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60

@@ -6,7 +6,7 @@ import gzip
 import json
 import subprocess
 
-from build_status.sandbox.runner import Job
+from build_status_sandbox.runner import Job
 
 from ..secret_scan import assert_no_secret_in
 from .conftest import COVERALLS_TOKEN, IMAGE, SANDBOX_URL, SHA, TOKEN, docker
@@ -25,6 +25,18 @@ def test_the_image_runs_as_the_default_user_with_an_exec_form_entrypoint():
     assert config["User"] in ("", "root", "0")  # GitHub: container actions run as the default user
     assert config["Entrypoint"] == ["/usr/bin/python3", "-I", "-u", "/action/entrypoint.py"]
     assert not config.get("Cmd")
+
+
+def test_the_image_holds_the_client_only():
+    """The sandbox is its own distribution (sandbox/): neither it nor the old build_status.sandbox is in the image."""
+    probe = (
+        "import importlib.util as util, sys; sys.path.insert(0, '/action/src'); "
+        "names = ('build_status_sandbox', 'build_status.sandbox', 'build_status.demo'); "
+        "print(util.find_spec('build_status') is not None, [name for name in names if util.find_spec(name)])"
+    )
+    result = docker("run", "--rm", "--label", "build-status-test", "--network", "none",
+                    "--entrypoint", "/usr/bin/python3", IMAGE, "-I", "-c", probe)  # fmt: skip
+    assert result.stdout.strip() == "True []", result.stdout + result.stderr
 
 
 def test_the_image_is_small():

@@ -10,7 +10,7 @@ from build_status.settings import Auth, parse_settings
 
 from build_status import payload
 from build_status.errors import RemoteError
-from build_status.sandbox.runner import Job, run_step
+from build_status_sandbox.runner import Job, run_step
 from build_status.transport import session as transport
 from build_status.transport.deadline import Deadline
 

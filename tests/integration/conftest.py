@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from build_status.sandbox import Sandbox
-from build_status.sandbox.runner import Job, StepResult, run_step
+from build_status_sandbox import Sandbox
+from build_status_sandbox.runner import Job, StepResult, run_step
 
 from ..secret_scan import assert_no_secret_in, basic
 

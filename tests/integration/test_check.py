@@ -13,9 +13,9 @@ import requests
 
 from build_status.model.auth import Auth
 from build_status.remotes.bitbucket_dc.api import Api
-from build_status.sandbox.runner import Job
 from build_status.transport.deadline import Deadline
 from build_status.transport.session import build_session
+from build_status_sandbox.runner import Job
 
 from ..ports import refusing_port
 from .conftest import PASSWORD, SHA, SHA2, TOKEN, USER, assert_no_secret
@@ -712,7 +712,7 @@ PROBE = """
 import atexit, runpy, sys
 WATCH = ("argparse", "jsonschema", "dataclasses", "inspect", "build_status.tasks.post",
          "build_status.remotes.bitbucket_dc.payload", "build_status.tasks.relay", "build_status.tasks.close_coverage",
-         "build_status.sandbox", "build_status.tasks.gate")
+         "build_status_sandbox", "build_status.tasks.gate")
 atexit.register(lambda: print("LOADED=" + ",".join(m for m in WATCH if m in sys.modules), file=sys.stderr))
 sys.argv = [sys.argv[1]]
 runpy.run_path(sys.argv[0], run_name="__main__")
@@ -720,7 +720,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 def test_a_check_loads_only_its_part(sandbox, check, monkeypatch):
-    import build_status.sandbox.runner as runner
+    import build_status_sandbox.runner as runner
 
     monkeypatch.setattr(runner, "default_command", lambda *_: [sys.executable, "-c", PROBE, str(runner.ENTRYPOINT)])
     post_legacy(sandbox, "CI/build", "SUCCESSFUL")

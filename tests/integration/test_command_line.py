@@ -1,9 +1,9 @@
-"""The command line's own surface: every command in ``--help``, each command's help, and the sandbox's and
-the demo's port mistakes as one error line (exit 2), run as a person runs them: ``build-status ...``."""
+"""The command line's own surface: every command in ``--help``, each command's help, and a usage mistake as
+one error line (exit 2), run as a person runs them: ``build-status ...`` (the sandbox's own command line,
+``build-status-sandbox``, is tests/sandbox/test_sandbox_cli.py)."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
@@ -11,7 +11,7 @@ import pytest
 
 from build_status.config.catalogue import INPUTS
 
-COMMANDS = ("post", "check", "sandbox", "demo")
+COMMANDS = ("post", "check")
 
 
 def build_status(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -57,60 +57,21 @@ def test_the_input_commands_help_describes_each(command):
     assert "--bitbucket-url URL" in proc.stdout and "--check-wait DURATION" in proc.stdout
 
 
-@pytest.mark.parametrize(
-    ("command", "says", "defaults"),
-    [
-        ("sandbox", "Serve a local emulation", ["(default: 127.0.0.1, loopback)", "(default: 7990;", "(default: 9.2)"]),
-        ("demo", "Run a small matrix workflow", ["(default: 0, any free port)"]),
-    ],
-)
-def test_sandbox_and_demo_help_describe_them_with_their_defaults(command, says, defaults):
-    proc = build_status(command, "--help")
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith(f"usage: build-status {command} ")
-    text = flat(proc.stdout)
-    assert says in text
-    for default in defaults:
-        assert default in text
+@pytest.mark.parametrize(("command", "instead"), [("sandbox", "serve"), ("demo", "demo")])
+def test_the_sandbox_s_commands_are_one_error_line_naming_build_status_sandbox(command, instead):
+    proc = build_status(command, "--port", "0")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"error: build-status {command}: the sandbox is the separate command ")
+    assert line.endswith(f"run build-status-sandbox {instead}")
+    assert "build-status sandbox" not in build_status("--help").stdout
 
 
 def test_a_usage_mistake_names_the_command_s_help():
     proc = build_status("check", "--bitbucket-uri", "x")
     assert proc.returncode == 2
     assert proc.stderr == "error: unrecognized arguments: --bitbucket-uri x (see build-status check --help)\n"
-
-
-def assert_one_port_error(proc: subprocess.CompletedProcess, port: str) -> str:
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stdout == ""
-    (line,) = proc.stderr.splitlines()
-    assert line.startswith("error: ") and port in line and "--port 0" in line, line
-    return line
-
-
-@pytest.mark.parametrize("command", ["sandbox", "demo"])
-@pytest.mark.parametrize("port", ["abc", "65536", "-1", "80.5", ""])
-def test_a_port_that_is_not_one_is_one_error_line(command, port):
-    line = assert_one_port_error(build_status(command, "--port", port), repr(port))
-    assert "not a port number" in line
-
-
-@pytest.mark.parametrize("command", ["sandbox", "demo"])
-def test_a_busy_port_is_one_error_line_naming_it(command):
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = str(busy.getsockname()[1])
-        proc = build_status(command, "--port", port)
-    line = assert_one_port_error(proc, port)
-    assert f"port {port} is in use" in line
-
-
-def test_an_address_this_machine_does_not_have_is_one_error_line():
-    proc = build_status("sandbox", "--host", "192.0.2.1", "--port", "0")  # TEST-NET-1: no interface has it
-    assert proc.returncode == 2
-    (line,) = proc.stderr.splitlines()
-    assert line.startswith("error: cannot listen on 192.0.2.1:0: ") and "check --host" in line
 
 
 def test_a_webappio_trigger_outside_github_actions_needs_a_branch():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from build_status.sandbox.runner import Job
+from build_status_sandbox.runner import Job
 
 from ..ports import refusing_port
 from .conftest import COVERALLS_TOKEN, SHA, TOKEN, close_inputs

@@ -2,12 +2,14 @@
 
 import subprocess
 import sys
+from pathlib import Path
+
+#: The sandbox's command line, as scripts/setup installs it next to the interpreter (scripts/demo runs it).
+SANDBOX_COMMAND = Path(sys.executable).with_name("build-status-sandbox")
 
 
 def test_demo_goes_red_then_green_after_the_rerun():
-    proc = subprocess.run(
-        [sys.executable, "-m", "build_status", "demo"], capture_output=True, text=True, timeout=120, check=False
-    )
+    proc = subprocess.run([str(SANDBOX_COMMAND), "demo"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     tallies = [line for line in lines if "tally" in line]

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from build_status.sandbox.runner import ENTRYPOINT
+from build_status_sandbox.runner import ENTRYPOINT
 
 from ..ports import refusing_port
 from ..secret_scan import assert_no_secret_in, cli_secrets

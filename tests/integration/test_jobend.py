@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from build_status.sandbox.runner import Job, JobRun, StepResult
 from build_status.stages.job_end import mark_name
+from build_status_sandbox.runner import Job, JobRun, StepResult
 
 from .conftest import SHA, SHA2, TOKEN, assert_no_secret
 
@@ -277,7 +277,7 @@ def test_dry_run_shows_the_start_and_the_end_and_sends_nothing(sandbox, job):
 
 
 def test_a_state_that_is_not_ours_is_ignored(sandbox, tmp_path):
-    from build_status.sandbox.runner import run_step
+    from build_status_sandbox.runner import run_step
 
     result = run_step(
         Job(sha=SHA),

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from build_status.sandbox.runner import Job
+from build_status_sandbox.runner import Job
 
 from .conftest import PASSWORD, REPO_TOKEN, SHA, SHA2, TOKEN, USER
 

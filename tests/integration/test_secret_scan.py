@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from build_status.sandbox import runner
-from build_status.sandbox.runner import Job, run_step
+from build_status_sandbox import runner
+from build_status_sandbox.runner import Job, run_step
 
 from ..secret_scan import assert_no_secret_in, basic, cli_secrets, scan_step, step_secrets
 from .conftest import PASSWORD, SHA, TOKEN, USER

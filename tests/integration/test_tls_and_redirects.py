@@ -9,7 +9,7 @@ import trustme
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from build_status.sandbox.runner import Job, run_step
+from build_status_sandbox.runner import Job, run_step
 
 from .conftest import SHA, TOKEN, assert_no_secret
 

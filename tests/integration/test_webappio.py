@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from build_status.model.states import WEBAPPIO_STATUS
-from build_status.sandbox import FaultRule
-from build_status.sandbox.runner import Job
+from build_status_sandbox import FaultRule
+from build_status_sandbox.runner import Job
 
 from .conftest import SHA, SHA2, WEBAPPIO_TOKEN
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from build_status.sandbox.runner import FILE_COMMANDS, Job, parse_file_command, step_env
+from build_status_sandbox.runner import FILE_COMMANDS, Job, parse_file_command, step_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTABLE = ROOT / "portable"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from build_status.sandbox.runner import Job
+from build_status_sandbox.runner import Job
 
 from ..integration.conftest import SECRETS, SHA, TOKEN, _sandbox, sandbox  # noqa: F401  (fixtures)
 from ..secret_scan import assert_no_secret_in

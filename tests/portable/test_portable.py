@@ -14,7 +14,7 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-from build_status.sandbox.runner import Job
+from build_status_sandbox.runner import Job
 
 from ..integration.conftest import PASSWORD, TOKEN, USER
 from .composite import PORTABLE, ROOT, UnsupportedExpression, evaluate, run_composite

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from build_status.sandbox import Sandbox
-from build_status.sandbox.runner import Job, StepResult, default_command, run_step
+from build_status_sandbox import Sandbox
+from build_status_sandbox.runner import Job, StepResult, default_command, run_step
 
 from ..secret_scan import assert_no_secret_in
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from build_status.sandbox import Sandbox
-from build_status.sandbox.runner import ENTRYPOINT, Job, default_command, step_env
+from build_status_sandbox import Sandbox
+from build_status_sandbox.runner import ENTRYPOINT, Job, default_command, step_env
 
 from .conftest import (
     COVERALLS_TOKEN,
@@ -159,7 +159,7 @@ def test_the_post_stage_reports_an_end_that_did_not_land(sandbox, run_step_check
     assert main.returncode == 0, main.text
     assert main.result.state, "the main stage saved its state"
     sandbox.add_fault(path=BITBUCKET_PATH, method="POST", times=None, status=200, body=HTML_LOGIN)
-    from build_status.sandbox.runner import run_step
+    from build_status_sandbox.runner import run_step
 
     inputs = {name: value for name, value in bitbucket_inputs(sandbox.url).items() if name != "state"}
     (tmp_path / "post").mkdir()
@@ -362,7 +362,7 @@ def test_a_malformed_retry_after_is_treated_as_absent(sandbox, run_step_checked,
 # -- name lookups, TLS-only servers, redirects ---------------------------------------------------------------
 @pytest.mark.parametrize(("answer", "scenario"), [(False, "blackholed"), (True, "NXDOMAIN")])
 def test_name_lookups_are_bounded_by_the_timeout(sandbox, own_resolver, tmp_path, answer, scenario):
-    from build_status.sandbox.runner import run_step
+    from build_status_sandbox.runner import run_step
 
     url = sandbox.url.replace("127.0.0.1", "bitbucket.build-status.test")
     workdir = tmp_path / "step"

@@ -18,8 +18,8 @@ from typing import Any, Callable
 import pytest
 from pytest_httpserver import HTTPServer
 
-from build_status.sandbox import FaultRule, Sandbox
-from build_status.sandbox.messages import Outcome, Response
+from build_status_sandbox import FaultRule, Sandbox
+from build_status_sandbox.messages import Outcome, Response
 
 from .conftest import (
     COVERALLS_TOKEN,

@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 
 from build_status import cli
 from build_status.config.catalogue import INPUTS, OUTPUTS
-from build_status.sandbox import Sandbox
-from build_status.sandbox.runner import Job, StepResult, parse_file_command, step_env
+from build_status_sandbox import Sandbox
+from build_status_sandbox.runner import Job, StepResult, parse_file_command, step_env
 
 from .conftest import (
     COVERALLS_TOKEN,

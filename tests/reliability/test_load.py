@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from build_status.sandbox.runner import Job, run_step
+from build_status_sandbox.runner import Job, run_step
 
 from .conftest import SHA, TOKEN, assert_clean
 from .report import record

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sandbox_helpers import Client
 
-from build_status.sandbox import Sandbox
+from build_status_sandbox import Sandbox
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""``build-status sandbox``: the listening line, serving, a clean exit on SIGTERM/SIGINT."""
+"""``build-status-sandbox serve``: the listening line, serving, a clean exit on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import requests
 from sandbox_helpers import SHA, TIMEOUT, legacy_path, status
 
-from build_status.sandbox.command import run
+from build_status_sandbox.command import run
 
-LAUNCH = "import sys; from build_status.sandbox.command import run; sys.exit(run(sys.argv[1:]))"
+LAUNCH = "import sys; from build_status_sandbox.command import run; sys.exit(run(sys.argv[1:]))"
 
 
 def _lines(process: subprocess.Popen) -> queue.Queue:

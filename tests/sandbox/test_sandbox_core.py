@@ -10,10 +10,10 @@ import pytest
 import requests
 from sandbox_helpers import SHA, TIMEOUT, Client, legacy_path, status
 
-from build_status.sandbox import BitbucketConfig, Emulation, Request, Response, Sandbox
-from build_status.sandbox.emulation import route
-from build_status.sandbox.messages import BodyError, Headers
-from build_status.sandbox.page import esc
+from build_status_sandbox import BitbucketConfig, Emulation, Request, Response, Sandbox
+from build_status_sandbox.emulation import route
+from build_status_sandbox.messages import BodyError, Headers
+from build_status_sandbox.page import esc
 
 
 class Echo(Emulation):
@@ -174,8 +174,8 @@ def test_concurrent_posts_are_all_stored(sandbox):
 
 def test_import_is_light():
     code = (
-        "import sys, build_status.sandbox as s; "
-        "print(sorted(m for m in ('jsonschema', 'http.server', 'build_status.sandbox.server') if m in sys.modules)); "
+        "import sys, build_status_sandbox as s; "
+        "print(sorted(m for m in ('jsonschema', 'http.server', 'build_status_sandbox.server') if m in sys.modules)); "
         "s.Sandbox; print('jsonschema' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)

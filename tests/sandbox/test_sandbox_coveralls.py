@@ -9,8 +9,8 @@ import re
 import pytest
 from sandbox_helpers import SHA, Client
 
-from build_status.sandbox import CoverallsConfig, CoverallsEmulation, Sandbox
-from build_status.sandbox.coveralls import CoverallsError
+from build_status_sandbox import CoverallsConfig, CoverallsEmulation, Sandbox
+from build_status_sandbox.coveralls import CoverallsError
 
 TOKEN = "coveralls-repo-token"
 OTHER_TOKEN = "other-repo-token-7f3a"

@@ -9,8 +9,8 @@ import pytest
 import requests
 from sandbox_helpers import SHA, Client, builds_path, legacy_path, status
 
-from build_status.sandbox import FaultRule, Sandbox
-from build_status.sandbox.faults import MAX_DELAY
+from build_status_sandbox import FaultRule, Sandbox
+from build_status_sandbox.faults import MAX_DELAY
 
 
 def test_status_n_times_then_normal(sandbox, client):

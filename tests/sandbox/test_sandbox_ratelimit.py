@@ -9,7 +9,7 @@ import pytest
 import requests
 from sandbox_helpers import SHA, TIMEOUT, Client, legacy_path, status
 
-from build_status.sandbox.ratelimit import RateLimiter
+from build_status_sandbox.ratelimit import RateLimiter
 
 CAPABILITIES = "/rest/api/latest/build/capabilities"
 

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sandbox_helpers import SHA, WEBAPPIO_REPO, WEBAPPIO_TOKEN, Client, webappio_path
 
-from build_status.sandbox import Sandbox, WebappioConfig, WebappioEmulation
-from build_status.sandbox.webappio_query import quote
-from build_status.sandbox.webappio_store import WebappioStore
+from build_status_sandbox import Sandbox, WebappioConfig, WebappioEmulation
+from build_status_sandbox.webappio_query import quote
+from build_status_sandbox.webappio_store import WebappioStore
 
 REPO = WEBAPPIO_REPO
 TOKEN = WEBAPPIO_TOKEN

@@ -1,4 +1,4 @@
-"""``build-status sandbox`` and webapp.io: the endpoint and token it prints, ``--webappio-token``."""
+"""``build-status-sandbox serve`` and webapp.io: the endpoint and token it prints, ``--webappio-token``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 import requests
 from sandbox_helpers import TIMEOUT, WEBAPPIO_TOKEN, webappio_path
 
-from build_status.sandbox import Sandbox
-from build_status.sandbox.command import _announce, build_parser, run
+from build_status_sandbox import Sandbox
+from build_status_sandbox.command import _announce, build_parser, run
 
-LAUNCH = "import sys; from build_status.sandbox.command import run; sys.exit(run(sys.argv[1:]))"
+LAUNCH = "import sys; from build_status_sandbox.command import run; sys.exit(run(sys.argv[1:]))"
 NO_RUNS = {"status": "error", "error": "There are no runs in sandbox-app matching the given filters."}
 
 

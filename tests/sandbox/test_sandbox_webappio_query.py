@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from build_status.sandbox.webappio_query import (
+from build_status_sandbox.webappio_query import (
     CALCULATED_STATUSES,
     FAILED_STATUSES,
     RUNNING_STATUSES,

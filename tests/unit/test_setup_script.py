@@ -32,7 +32,8 @@ def checkout(tmp_path):
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     shutil.copy2(ROOT / "scripts" / "setup", repo / "scripts" / "setup")
-    for name in ("requirements.txt", "requirements-test.txt", "pyproject.toml"):
+    (repo / "sandbox").mkdir()
+    for name in ("requirements.txt", "requirements-test.txt", "pyproject.toml", "sandbox/pyproject.toml"):
         (repo / name).write_text(f"# {name}\n", encoding="utf-8")
     return repo
 
@@ -110,7 +111,9 @@ def test_a_recent_python_makes_the_venv_and_installs(checkout, bin_dir, version)
     assert result.returncode == 0, result.stderr
     assert venv_version(checkout) == version
     installs = [line for line in calls(bin_dir) if " -m pip install " in line]
-    assert len(installs) == 2  # the hash-pinned runtime, then the project itself
+    # The hash-pinned runtime, then the project itself, then the sandbox (its own distribution, after the client).
+    assert len(installs) == 3
+    assert installs[1].endswith(" --no-deps -e .") and installs[2].endswith(" --no-deps -e ./sandbox")
     assert (checkout / ".venv" / ".installed-runtime").is_file()
 
 
@@ -153,3 +156,15 @@ def test_a_venv_whose_python_is_gone_is_made_again(checkout, bin_dir):
     assert "Making .venv again: its Python (.venv/bin/python) does not run any more." in result.stdout
     assert venv_version(checkout) == "3.11.9"
     assert any(" -m pip install " in line for line in calls(bin_dir))
+
+
+def test_a_changed_sandbox_pyproject_installs_again(checkout, bin_dir):
+    python = str(fake_python(bin_dir, "good-python", "3.12.1"))
+    assert run_setup(checkout, bin_dir, python=python).returncode == 0
+    before = len(calls(bin_dir))
+    assert run_setup(checkout, bin_dir, python=python).returncode == 0
+    assert not any(" -m pip " in line for line in calls(bin_dir)[before:])  # nothing changed: nothing installed
+    (checkout / "sandbox" / "pyproject.toml").write_text("# changed\n", encoding="utf-8")
+    before = len(calls(bin_dir))
+    assert run_setup(checkout, bin_dir, python=python).returncode == 0
+    assert any(line.endswith(" -e ./sandbox") for line in calls(bin_dir)[before:])

@@ -2,7 +2,7 @@
 
 ::
 
-    from build_status.sandbox import Sandbox
+    from build_status_sandbox import Sandbox
 
     with Sandbox() as sandbox:           # 127.0.0.1, a free port
         ...                               # point the client at sandbox.url
@@ -11,16 +11,18 @@
         sandbox.webappio.add_job(script=("RUNNING", "SUCCEEDED"))  # a webapp.io run, API at sandbox.webappio_url
 
 Also served: an overview page at ``/``, the JSON state at ``/_sandbox/state``, the request log at
-``/_sandbox/requests``, faults at ``/_sandbox/faults``.  ``build-status sandbox`` runs it from the command
-line (:func:`build_status.sandbox.command.run`).
+``/_sandbox/requests``, faults at ``/_sandbox/faults``.  ``build-status-sandbox serve`` runs it from the command
+line (:func:`build_status_sandbox.command.run`).
 
-Names are imported on first use, so ``import build_status.sandbox`` stays light.
+Names are imported on first use, so ``import build_status_sandbox`` stays light.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .bitbucket import BitbucketConfig, BitbucketEmulation

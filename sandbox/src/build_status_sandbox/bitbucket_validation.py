@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model.states import STATES
+from build_status.model.states import STATES
 
 LABELS = {
     "state": "The build state",

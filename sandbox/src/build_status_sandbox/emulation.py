@@ -17,7 +17,7 @@ def route(method: str, pattern: str, handler: Handler) -> Route:
 
 
 class Emulation:
-    """Base class of an emulated service plugged into a :class:`~build_status.sandbox.Sandbox`.
+    """Base class of an emulated service plugged into a :class:`~build_status_sandbox.Sandbox`.
 
     Subclasses set :attr:`name` (used in the JSON view and in ``/_sandbox/config/<name>``) and
     :attr:`title`, and override the methods below.  Handlers run on the server's threads, so an

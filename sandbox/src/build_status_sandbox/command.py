@@ -1,4 +1,4 @@
-"""``build-status sandbox``: run the sandbox in the foreground until SIGINT or SIGTERM."""
+"""``build-status-sandbox serve``: run the sandbox in the foreground until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ import sys
 import threading
 from typing import TextIO
 
-from ..cli import argument_parser
-from ..errors import EXIT_INPUT
-from ..workflow import Console
 from .bitbucket import TOKEN_KINDS, BitbucketConfig, parse_version
 from .coveralls import DEFAULT_REPO_TOKEN
 from .server import Sandbox
+from .usage import EXIT_INPUT, argument_parser, error
 from .webappio import DEFAULT_TOKEN as WEBAPPIO_TOKEN
 from .webappio import WebappioConfig
 
@@ -109,12 +107,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argument_parser(
-        "build-status sandbox",
+        "build-status-sandbox serve",
         "Serve a local emulation of Bitbucket's build-status REST API, of Coveralls' job upload and parallel "
         "build webhook, and of webapp.io's CI-jobs API (with an overview page), in the foreground until Ctrl+C.",
-        console,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback)")
     parser.add_argument(
@@ -188,16 +185,15 @@ def _announce(
 
 
 def run(argv: list[str], out: TextIO | None = None) -> int:
-    """Run ``build-status sandbox`` with ``argv`` (the arguments after ``sandbox``); the exit code."""
+    """Run ``build-status-sandbox serve`` with ``argv`` (the arguments after ``serve``); the exit code."""
     out = out or sys.stdout
-    console = Console()
-    parser = build_parser(console)
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if args.burst is not None and args.rate_limit is None:
-        console.error("--burst needs --rate-limit (see build-status sandbox --help)")
+        error("--burst needs --rate-limit (see build-status-sandbox serve --help)")
         return EXIT_INPUT
     fields: dict = {"context_path": args.context_path, "version": args.bitbucket_version}
     if args.user:
@@ -211,10 +207,10 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
             args.host, args.port, bitbucket=config, webappio=webappio, rate=args.rate_limit, burst=args.burst
         )
     except OSError as exc:
-        console.error(listen_error(exc, args.host, args.port))
+        error(listen_error(exc, args.host, args.port))
         return EXIT_INPUT
     except ValueError as exc:
-        console.error(f"{exc} (see build-status sandbox --help)")
+        error(f"{exc} (see build-status-sandbox serve --help)")
         return EXIT_INPUT
 
     stop = threading.Event()

@@ -1,4 +1,4 @@
-"""``build-status demo``: a small matrix workflow reporting to the embedded sandbox, end to end.
+"""``build-status-sandbox demo``: a small matrix workflow reporting to the embedded sandbox, end to end.
 
 Each job runs the action's one step as the GitHub runner would (``INPUT_*`` variables, file commands,
 an event file): its main stage posts INPROGRESS, and its post stage, when the job ends, the job's outcome
@@ -15,16 +15,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .bitbucket import Bitbucket
-from .cli import argument_parser
-from .errors import EXIT_INPUT
-from .sandbox import Sandbox
-from .sandbox.command import listen_error, port_number
-from .sandbox.runner import Job, JobRun
-from .settings import Auth
-from .transport.deadline import Deadline
-from .transport.session import build_session
-from .workflow import Console
+import requests
+
+from .command import listen_error, port_number
+from .runner import Job, JobRun
+from .server import Sandbox
+from .usage import EXIT_INPUT, argument_parser, error
 
 SHA = "c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ffe"
 TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's published demo token
@@ -45,8 +41,8 @@ DESCRIPTION = (
 )
 
 
-def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
-    parser = argument_parser("build-status demo", DESCRIPTION, console)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argument_parser("build-status-sandbox demo", DESCRIPTION)
     parser.add_argument("--port", type=port_number, default=0, help="sandbox port (default: 0, any free port)")
     parser.add_argument(
         "--keep-open", action="store_true", help="keep the sandbox serving afterwards, to look at its page"
@@ -55,15 +51,14 @@ def build_parser(console: Console | None = None) -> argparse.ArgumentParser:
 
 
 def run(argv: list[str]) -> int:
-    console = Console()
     try:
-        args = build_parser(console).parse_args(argv)
+        args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     try:
         sandbox = Sandbox(port=args.port)
     except OSError as exc:
-        console.error(listen_error(exc, "127.0.0.1", args.port))
+        error(listen_error(exc, "127.0.0.1", args.port))
         return EXIT_INPUT
     with sandbox, tempfile.TemporaryDirectory(prefix="demo-") as tmp:
         print(f"Sandbox Bitbucket at {sandbox.url} (overview page: {sandbox.url}/)")
@@ -126,9 +121,14 @@ def _write_report(folder: Path, failed: int) -> None:
 
 def _tally(sandbox: Sandbox) -> bool:
     """Read the counts back through the stats endpoint; True when the commit is green."""
-    deadline = Deadline(10)
-    client = Bitbucket(build_session(deadline), deadline, sandbox.url, Auth("Bearer", TOKEN))
-    stats = client.stats(SHA)
+    # Read the way Bitbucket's commit page counts: GET …/commits/stats/<sha>, bounded in time.
+    answer = requests.get(
+        f"{sandbox.url}/rest/build-status/latest/commits/stats/{SHA}",
+        headers={"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    stats = {name: value for name, value in answer.json().items() if isinstance(value, int)}
     counts = ", ".join(f"{value} {name}" for name, value in stats.items() if value)
     red = stats.get("failed", 0) > 0
     busy = stats.get("inProgress", 0) > 0

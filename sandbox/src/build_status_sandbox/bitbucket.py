@@ -12,7 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..remotes.bitbucket_dc.contract import BUILDS_REQUEST, LEGACY_REQUEST
+from build_status.remotes.bitbucket_dc.contract import BUILDS_REQUEST, LEGACY_REQUEST
+
 from .bitbucket_store import BuildStatusStore, rest_view
 from .emulation import ConfiguredEmulation, Route, route
 from .messages import BodyError, Request, Response, error_body, error_response

@@ -6,7 +6,7 @@ call carries the API key as the query parameter ``token``.  Clients read the ``s
 401 for a bad token and the configured ``error_http_status`` (400) for every other error:
 
 - ``GET /run/<repo>/search?search=<query>``: the newest job (highest id) of the repository that matches the
-  query (see :mod:`build_status.sandbox.webappio_query`), ``{"status": "ok", "job": {...}}``;
+  query (see :mod:`build_status_sandbox.webappio_query`), ``{"status": "ok", "job": {...}}``;
 - ``POST /run/<repo>`` with an optional JSON body (``branch``, ``ref``, ``accept_buttons``, ``extra``,
   ``skip_no_further_than``): starts a run, ``{"status": "ok", "job": {...}, "url": ".../jobs/<repo>/<id>"}``;
 - ``GET /runners/<repo>/<job uuid>``: the job's runners, ``{"status": "ok", "runners": [...]}``.

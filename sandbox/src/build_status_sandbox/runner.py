@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config.catalogue import INPUTS
+from build_status.config.catalogue import INPUTS
 
 ROOT = Path(__file__).resolve().parents[3]
 #: The file commands: each variable, and the name the runner gives its file (``<name>_<uuid>`` there).

@@ -457,7 +457,7 @@ class Sandbox:
     # -- faults --------------------------------------------------------------------------------
     @property
     def faults(self) -> Faults:
-        """The :class:`~build_status.sandbox.faults.Faults` of this sandbox."""
+        """The :class:`~build_status_sandbox.faults.Faults` of this sandbox."""
         return self.app.faults
 
     def add_fault(self, rule: FaultRule | None = None, **fields: Any) -> FaultRule:
