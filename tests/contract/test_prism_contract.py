@@ -4,15 +4,17 @@ and a deliberately wrong one is rejected (so the check can fail)."""
 from __future__ import annotations
 
 import pytest
-from build_status.bitbucket import Bitbucket
-from build_status.contract import BUILDS, COMMITS
-from build_status.settings import Auth, parse_settings
 
-from build_status import payload
+from build_status.config.selection import parse_config
 from build_status.errors import RemoteError
-from build_status_sandbox.runner import Job, run_step
+from build_status.model.auth import Auth
+from build_status.remotes.bitbucket_dc import payload
+from build_status.remotes.bitbucket_dc.api import Api, builds_url, commits_url
+from build_status.remotes.bitbucket_dc.contract import BUILDS, COMMITS
+from build_status.tasks.post import posting_for
 from build_status.transport import session as transport
 from build_status.transport.deadline import Deadline
+from build_status_sandbox.runner import Job, run_step
 
 from ..factories import context, raw_inputs
 
@@ -24,36 +26,37 @@ REPO = {"bitbucket-project": "PRJ", "bitbucket-repo": "app"}
 
 def client(prism_url, auth="bearer"):
     deadline = Deadline(20)
-    return Bitbucket(transport.build_session(deadline), deadline, prism_url, AUTHS[auth])
+    return Api(transport.build_session(deadline), deadline, prism_url, AUTHS[auth])
 
 
-def settings_for(prism_url, **changes):
+def status_for(prism_url, state, **changes):
+    """The build status the inputs describe (as the post task makes it), to be posted as ``state``."""
     raw = raw_inputs(CTX, matrix='{"python":"3.12"}', duration="95s", **changes)
     raw.update({"bitbucket-url": prism_url, "bitbucket-token": "token-123"})
-    return parse_settings(raw, CTX).bitbucket
+    return posting_for(parse_config(raw, CTX).post, None).status._replace(state=state)
 
 
 @pytest.mark.contract
 @pytest.mark.parametrize("auth", ["bearer", "basic"])
 @pytest.mark.parametrize("state", ["SUCCESSFUL", "FAILED", "INPROGRESS"])
 def test_commit_only_post_shapes_are_accepted(prism_url, auth, state):
-    settings = settings_for(prism_url, description="x" * 255)
-    body = payload.build(settings, COMMITS, state, settings.description)
+    status = status_for(prism_url, state, description="x" * 255)
+    body = payload.build(status, COMMITS)
     payload.validate(body, COMMITS)
     api = client(prism_url, auth)
-    api.post(api.commits_url(SHA), body, what="posting", api=COMMITS)
+    api.post(commits_url(api.base_url, SHA), body, what="posting", api=COMMITS)
 
 
 @pytest.mark.contract
 @pytest.mark.parametrize("auth", ["bearer", "basic"])
 @pytest.mark.parametrize("state", ["SUCCESSFUL", "FAILED", "INPROGRESS", "CANCELLED", "UNKNOWN"])
 def test_repository_scoped_post_shapes_are_accepted(prism_url, auth, state):
-    settings = settings_for(prism_url, **REPO, ref="refs/heads/feature/x", description="d" * 600)
-    body = payload.build(settings, BUILDS, state, settings.description)
+    status = status_for(prism_url, state, **REPO, ref="refs/heads/feature/x", description="d" * 600)
+    body = payload.build(status, BUILDS)
     payload.validate(body, BUILDS)
     assert {"buildNumber", "ref", "parent", "duration"} <= set(body)
     api = client(prism_url, auth)
-    api.post(api.builds_url("PRJ", "app", SHA), body, what="posting", api=BUILDS)
+    api.post(builds_url(api.base_url, "PRJ", "app", SHA), body, what="posting", api=BUILDS)
 
 
 @pytest.mark.contract
@@ -78,7 +81,7 @@ def test_capabilities_and_reads_are_understood(prism_url):
 def test_a_wrong_shape_is_rejected_so_the_check_can_fail(prism_url, body):
     api = client(prism_url)
     with pytest.raises(RemoteError) as info:
-        api.post(api.commits_url(SHA), body, what="posting", api=COMMITS)
+        api.post(commits_url(api.base_url, SHA), body, what="posting", api=COMMITS)
     assert info.value.status in (400, 422)
 
 
@@ -87,7 +90,7 @@ def test_wrong_ref_is_rejected_on_the_builds_endpoint(prism_url):
     api = client(prism_url)
     with pytest.raises(RemoteError) as info:
         api.post(
-            api.builds_url("PRJ", "app", SHA),
+            builds_url(api.base_url, "PRJ", "app", SHA),
             {"state": "SUCCESSFUL", "key": "k", "url": "https://x", "ref": "heads/main"},
             what="posting",
             api=BUILDS,

@@ -1,6 +1,6 @@
 """The sandbox (sandbox/, its own distribution) uses the client through a few named modules only: the input
-catalogue (the runner harness), Bitbucket's contract and states (what the emulation validates), and, for
-the demo alone, the client's Bitbucket reader. Nothing of the client's command line."""
+catalogue (the runner harness) and Bitbucket's contract and states (what the emulation validates). Nothing
+of the client's command line."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ import build_status_sandbox
 
 #: Each client module the sandbox may import, and the sandbox modules that may import it.
 ALLOWED = {
-    "build_status.inputs": {"runner.py"},
-    "build_status.contract": {"bitbucket.py"},
-    "build_status.states": {"bitbucket.py", "bitbucket_validation.py"},
-    "build_status.http": {"demo.py"},
-    "build_status.bitbucket": {"demo.py"},
-    "build_status.settings": {"demo.py"},
+    "build_status.config.catalogue": {"runner.py"},
+    "build_status.remotes.bitbucket_dc.contract": {"bitbucket.py"},
+    "build_status.model.states": {"bitbucket_validation.py"},
 }
 
 

@@ -6,14 +6,17 @@ import json
 
 import pytest
 import requests
-from build_status.bitbucket import Bitbucket, NoEndpoint, NotInRepository
-from build_status.check import Reader
-from build_status.settings import Auth, BitbucketSettings
-from build_status.tasks.gate_tally import GREEN, MISSING, PENDING, RED, Reading, Status
 
-from build_status import gate_rest, http, naming
 from build_status.errors import RemoteError
-from build_status.tasks import gate_tally, gate_view
+from build_status.model import naming
+from build_status.model import tally as gate_tally
+from build_status.model.auth import Auth
+from build_status.model.tally import GREEN, MISSING, PENDING, RED, Reading, Status
+from build_status.remotes.bitbucket_dc.api import Api, NoEndpoint, NotInRepository
+from build_status.remotes.bitbucket_dc.reading import status_from_rest
+from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter, Connection, Target
+from build_status.tasks import gate_view
+from build_status.transport.deadline import Deadline
 from build_status.workflow import Console
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -27,27 +30,11 @@ def reading(*statuses, sha=SHA, own=None, stats=None, patterns=()):
     return Reading(sha, statuses, own, tally, unlisted, gate_tally.unmatched(statuses, patterns))
 
 
-def bb_settings(**changes):
-    base = BitbucketSettings(
-        base_url="https://bitbucket.example.com",
-        auth=Auth("Bearer", "t0ken-secret"),
-        commits=(SHA,),
-        state="INPROGRESS",
-        state_explicit=False,
-        key="CI/gate",
-        name="CI › gate",
-        url="",
-        url_given=False,
-        description="",
-        project="",
-        repo="",
-        api="auto",
-        build_number="",
-        ref="",
-        parent="",
-        duration_ms=None,
-    )
-    return base._replace(**changes)
+def reader_for(client, console, patterns=(), **target):
+    """The gate's reader (own key CI/gate) over ``client``, made as the Bitbucket Data Center remote makes it
+    for a target with ``target`` (project, repo, api): the remote decides whether it reads by key."""
+    remote = BitbucketDataCenter(Target("https://bitbucket.example.com", Auth("Bearer", "t0ken-secret"), **target))
+    return Connection(remote, client).reader("CI/gate", patterns, console)
 
 
 # -- tally and decision --------------------------------------------------------------------------------
@@ -216,7 +203,7 @@ def test_table_of_a_commit_without_statuses_shows_its_missing_patterns():
 
 def test_summary_shows_missing_patterns():
     first = reading(Status("CI/build", "SUCCESSFUL"), patterns=["CI/lint|x"])
-    text = gate_view.summary([first], gate_tally.decide([first]))
+    text = gate_view.gate_summary([first], gate_tally.decide([first]))
     assert "⚠️ **missing** · 1 successful, 0 failed" in text
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert rows[2:] == [
@@ -224,7 +211,7 @@ def test_summary_shows_missing_patterns():
         "| ✅ SUCCESSFUL | `CI/build` | CI/build |  |",
     ]
     empty = reading(sha=SHA2, patterns=["CI/build"])
-    text = gate_view.summary([empty], gate_tally.decide([empty]))
+    text = gate_view.gate_summary([empty], gate_tally.decide([empty]))
     assert "No build statuses.\n\n| State | Key | Name | Details |" in text
     assert "| ⚠️ MISSING | `CI/build` |  |" in text
 
@@ -279,7 +266,7 @@ def test_changes_between_rounds():
 
 def test_summary_escapes_and_links():
     first = reading(Status("CI/x|y", "FAILED", "a <b> | c", "https://ci/1?a=(1)"), own=Status("CI/gate", "INPROGRESS"))
-    text = gate_view.summary([first], gate_tally.decide([first]), note="Waited 3s (2 readings).")
+    text = gate_view.gate_summary([first], gate_tally.decide([first]), note="Waited 3s (2 readings).")
     assert text.startswith("### Bitbucket build statuses\n\n❌ **red** · 0 successful, 1 failed,")
     assert "| ❌ FAILED | `CI/x\\|y` | [a &lt;b&gt; \\| c](https://ci/1?a=%281%29) |  |" in text
     assert "Waited 3s (2 readings)." in text
@@ -300,9 +287,9 @@ def test_format_seconds(seconds, text):
 
 
 def test_status_from_odd_answers():
-    status = gate_rest.status_from_rest({"key": "k", "state": "weird", "duration": -1, "testResults": {"failed": 2}})
+    status = status_from_rest({"key": "k", "state": "weird", "duration": -1, "testResults": {"failed": 2}})
     assert status == Status("k", "UNKNOWN", tests=(0, 2, 0))
-    assert gate_rest.status_from_rest({"key": 7, "state": "failed", "testResults": "x", "duration": True}) == Status(
+    assert status_from_rest({"key": 7, "state": "failed", "testResults": "x", "duration": True}) == Status(
         "7", "FAILED"
     )
 
@@ -340,7 +327,7 @@ def test_reader_leaves_out_the_own_key_and_reads_each_key_by_key():
         listed(("CI/gate", "INPROGRESS"), ("a", "FAILED"), ("b", "SUCCESSFUL")),
         by_key={"a": {"key": "a", "state": "CANCELLED", "testResults": {"successful": 1, "failed": 0, "skipped": 0}}},
     )
-    reader = Reader(client, bb_settings(project="PRJ", repo="app"), Console({}))
+    reader = reader_for(client, Console({}), project="PRJ", repo="app")
     result = reader.read(SHA)
     assert client.asked == ["a", "b"]
     assert result.own == Status("CI/gate", "INPROGRESS", url="https://ci/CI/gate")
@@ -353,7 +340,7 @@ def test_reader_leaves_out_the_own_key_and_reads_each_key_by_key():
 
 def test_reader_does_not_count_the_own_key_for_a_pattern():
     client = StubClient(listed(("CI/gate", "INPROGRESS"), ("CI/build", "SUCCESSFUL")))
-    reader = Reader(client, bb_settings(), Console({}), patterns=["CI/*", "CI/g*"])
+    reader = reader_for(client, Console({}), patterns=["CI/*", "CI/g*"])
     assert reader.read(SHA).missing == ("CI/g*",)
 
 
@@ -364,7 +351,7 @@ def test_reader_asks_for_a_named_key_that_bitbucket_does_not_list():
         stats={"successful": 101, "failed": 1},
         by_key={"CI/old": {"key": "CI/old", "state": "FAILED", "url": "https://ci/old"}, "CI/gone": None},
     )
-    reader = Reader(client, bb_settings(project="PRJ", repo="app"), Console({}), patterns=["CI/old", "CI/gone", "x*"])
+    reader = reader_for(client, Console({}), patterns=["CI/old", "CI/gone", "x*"], project="PRJ", repo="app")
     result = reader.read(SHA)
     assert client.asked[100:] == ["CI/old", "CI/gone"]
     assert result.missing == ("CI/gone", "x*")
@@ -376,16 +363,16 @@ def test_reader_asks_for_a_named_key_that_bitbucket_does_not_list():
 
 def test_reader_asks_for_no_unlisted_key_when_everything_is_listed_or_it_cannot():
     client = StubClient(listed(("a", "SUCCESSFUL")))
-    assert Reader(client, bb_settings(project="PRJ", repo="app"), Console({}), ["b"]).read(SHA).missing == ("b",)
+    assert reader_for(client, Console({}), ["b"], project="PRJ", repo="app").read(SHA).missing == ("b",)
     assert client.asked == ["a"]  # the list is whole: b is not asked for
     client = StubClient(listed(("a", "SUCCESSFUL")), stats={"successful": 5})
-    assert Reader(client, bb_settings(), Console({}), ["b"]).read(SHA).missing == ("b",)
+    assert reader_for(client, Console({}), ["b"]).read(SHA).missing == ("b",)
     assert client.asked == []  # no repository: no GET by key
 
 
 def test_reader_asks_again_only_for_changed_entries():
     client = StubClient(listed(("a", "INPROGRESS"), ("b", "SUCCESSFUL")))
-    reader = Reader(client, bb_settings(project="PRJ", repo="app"), Console({}))
+    reader = reader_for(client, Console({}), project="PRJ", repo="app")
     reader.read(SHA)
     client.listed = listed(("a", "SUCCESSFUL"), ("b", "SUCCESSFUL"))
     reader.read(SHA)
@@ -394,7 +381,7 @@ def test_reader_asks_again_only_for_changed_entries():
 
 def test_reader_without_the_endpoint_falls_back_once(capsys):
     client = StubClient(listed(("a", "FAILED"), ("b", "SUCCESSFUL")), by_key=NoEndpoint("404"))
-    reader = Reader(client, bb_settings(project="PRJ", repo="app"), Console({"RUNNER_DEBUG": "1"}))
+    reader = reader_for(client, Console({"RUNNER_DEBUG": "1"}), project="PRJ", repo="app")
     first = reader.read(SHA)
     reader.read(SHA)
     assert client.asked == ["a"]
@@ -404,7 +391,7 @@ def test_reader_without_the_endpoint_falls_back_once(capsys):
 
 def test_reader_with_a_commit_outside_the_repository_uses_the_list(capsys):
     client = StubClient(listed(("a", "FAILED"), ("b", "SUCCESSFUL")), by_key=NotInRepository("no such commit"))
-    reader = Reader(client, bb_settings(project="PRJ", repo="app"), Console({}))
+    reader = reader_for(client, Console({}), project="PRJ", repo="app")
     assert [s.state for s in reader.read(SHA).statuses] == ["FAILED", "SUCCESSFUL"]
     assert client.asked == ["a"]
     assert f"Commit {SHA[:12]} is not in PRJ/app (no such commit)" in capsys.readouterr().out
@@ -412,14 +399,14 @@ def test_reader_with_a_commit_outside_the_repository_uses_the_list(capsys):
 
 def test_reader_keeps_the_list_entry_when_the_key_is_not_found():
     client = StubClient(listed(("a", "FAILED")), by_key={"a": None})
-    reader = Reader(client, bb_settings(project="PRJ", repo="app"), Console({}))
+    reader = reader_for(client, Console({}), project="PRJ", repo="app")
     assert reader.read(SHA).statuses == (Status("a", "FAILED", url="https://ci/a"),)
 
 
 @pytest.mark.parametrize("changes", [{}, {"project": "PRJ", "repo": "app", "api": "commits"}])
 def test_reader_without_a_repository_does_not_read_by_key(changes):
     client = StubClient(listed(("a", "FAILED")))
-    Reader(client, bb_settings(**changes), Console({})).read(SHA)
+    reader_for(client, Console({}), **changes).read(SHA)
     assert client.asked == []
 
 
@@ -446,7 +433,7 @@ def errors(name):
 
 def client_for(status, body):
     session = StubSession(status, body)
-    return Bitbucket(session, http.Deadline(10), "https://bb.example.com", Auth("Bearer", "t")), session
+    return Api(session, Deadline(10), "https://bb.example.com", Auth("Bearer", "t")), session
 
 
 def test_build_reads_one_key():

@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from build_status import contract, states
+from build_status.model import states
+from build_status.remotes.bitbucket_dc import contract, remote
 
 SPEC = json.loads((Path(__file__).parent.parent / "data" / "bitbucket-dc-build-status.openapi.json").read_text())
 SCHEMAS = SPEC["components"]["schemas"]
@@ -30,4 +31,4 @@ def test_builds_request_schema_matches_contract():
 
 def test_state_sets_match_contract():
     assert set(states.STATES) == set(SCHEMAS["RestBuildStatusSetRequest"]["properties"]["state"]["enum"])
-    assert set(states.LEGACY_STATES_SET) == set(SCHEMAS["LegacyBuildStatusRequest"]["properties"]["state"]["enum"])
+    assert set(remote.LEGACY_STATES) == set(SCHEMAS["LegacyBuildStatusRequest"]["properties"]["state"]["enum"])

@@ -6,9 +6,9 @@ import json
 
 import pytest
 import requests
-from build_status.coveralls import Coveralls
 
 from build_status.errors import RemoteError
+from build_status.remotes.coveralls import Coveralls
 from build_status.transport.deadline import Deadline
 from build_status.transport.session import build_session
 

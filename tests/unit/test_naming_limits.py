@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from build_status.contract import COMMITS
+from build_status.post_status import Plan, body_for
+from build_status.settings import parse_settings
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from build_status import naming
-from build_status.contract import COMMITS
-from build_status.post_status import Plan, body_for
-from build_status.settings import parse_settings
 
 from ..factories import context, raw_inputs
 

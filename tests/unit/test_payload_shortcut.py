@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
-from build_status.contract import BUILDS_REQUEST, LEGACY_REQUEST
-from build_status.payload import plainly_valid
+from build_status.remotes.bitbucket_dc.contract import BUILDS_REQUEST, LEGACY_REQUEST
+from build_status.remotes.bitbucket_dc.payload import plainly_valid
 
 SCHEMAS = {"commits": LEGACY_REQUEST, "builds": BUILDS_REQUEST}
 

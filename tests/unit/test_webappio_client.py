@@ -10,6 +10,7 @@ import pytest
 from build_status.webappio import Webappio, WebappioError
 
 from build_status.errors import RemoteError
+from build_status.remotes.webappio import Webappio, WebappioError
 from build_status.transport.deadline import Deadline
 from build_status.transport.session import build_session
 

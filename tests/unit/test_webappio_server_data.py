@@ -4,13 +4,14 @@ link only when it is one, a search for run N answered with run N only, and never
 from __future__ import annotations
 
 import pytest
-from build_status.payload import build, validate
-from build_status.settings import parse_settings
-from build_status.webappio import BRANCH_LIMIT, STATUS_LIMIT, Run
 
-from build_status import relay
+from build_status.config.selection import RelayConfig, parse_config
 from build_status.context import Context
 from build_status.errors import RemoteError
+from build_status.remotes.bitbucket_dc.contract import BUILDS, COMMITS, LEGACY_REQUEST
+from build_status.remotes.bitbucket_dc.payload import build, validate
+from build_status.remotes.webappio import BRANCH_LIMIT, STATUS_LIMIT, Run
+from build_status.tasks import relay
 from build_status.transport.answers import URL_LIMIT
 from build_status.transport.answers import link as page
 
@@ -86,9 +87,13 @@ def test_no_runs_keeps_webapps_own_words(httpserver):
 
 
 # -- the description and link posted to Bitbucket always keep the contract ------------------------------
-def _bitbucket(ctx: Context, **inputs: str):
+#: The longest description Bitbucket takes (the commit-only endpoint's limit; the other has none).
+DESCRIPTION_LIMIT = LEGACY_REQUEST["properties"]["description"]["maxLength"]
+
+
+def _relay(ctx: Context, **inputs: str) -> RelayConfig:
     raw = raw_inputs(ctx, state="", webappio_token="wa-tok-1", webappio_repo="app", webappio_job_id="12", **inputs)
-    return parse_settings(raw, ctx).bitbucket
+    return parse_config(raw, ctx).relay
 
 
 @pytest.mark.parametrize("given", ["", "d" * 150, "d" * (255 - len(" (webapp.io run #1000000000000000000: )") - 16)])
@@ -96,11 +101,12 @@ def _bitbucket(ctx: Context, **inputs: str):
 @pytest.mark.parametrize("run_id", [1, 2**63 - 1])
 def test_any_status_webappio_sends_makes_a_valid_description(given, status, run_id):
     ctx = context()
-    settings = _bitbucket(ctx, description=given)
-    relay.check(settings, ctx)  # the inputs pass the check made before any request
+    config = _relay(ctx, description=given)
+    relay.check_relay(config, ctx)  # the inputs pass the check made before any request
     run = Run.from_answer({**JOB, "id": run_id, "calculated_status": status}, "w")
-    description = relay._description(run, settings.description)
-    assert len(description) <= relay.DESCRIPTION_LIMIT
+    description = relay._description(run, config.status.description, config.remote.description_limit)
+    assert len(description) <= DESCRIPTION_LIMIT
     assert description.startswith(given)
-    for api in ("commits", "builds"):
-        validate(build(settings._replace(url="https://x.example"), api, "FAILED", description), api)
+    posted = relay.relay_posting(config, "FAILED", description, "https://x.example").status
+    for api in (COMMITS, BUILDS):
+        validate(build(posted, api), api)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from build_status.settings import parse_settings
+from build_status.webappio import build_query, quote
 
 from build_status import states
 from build_status.errors import InputError
-from build_status.settings import parse_settings
-from build_status.webappio import build_query, quote
 
 from ..factories import SHA, context, raw_inputs
 
