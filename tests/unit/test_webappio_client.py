@@ -7,7 +7,6 @@ import socket
 import threading
 
 import pytest
-from build_status.webappio import Webappio, WebappioError
 
 from build_status.errors import RemoteError
 from build_status.remotes.webappio import Webappio, WebappioError

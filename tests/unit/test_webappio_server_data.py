@@ -11,7 +11,7 @@ from build_status.errors import RemoteError
 from build_status.remotes.bitbucket_dc.contract import BUILDS, COMMITS, LEGACY_REQUEST
 from build_status.remotes.bitbucket_dc.payload import build, validate
 from build_status.remotes.webappio import BRANCH_LIMIT, STATUS_LIMIT, Run
-from build_status.tasks import relay
+from build_status.tasks import relay_status
 from build_status.transport.answers import URL_LIMIT
 from build_status.transport.answers import link as page
 
@@ -102,11 +102,11 @@ def _relay(ctx: Context, **inputs: str) -> RelayConfig:
 def test_any_status_webappio_sends_makes_a_valid_description(given, status, run_id):
     ctx = context()
     config = _relay(ctx, description=given)
-    relay.check_relay(config, ctx)  # the inputs pass the check made before any request
+    relay_status.check_relay(config, ctx)  # the inputs pass the check made before any request
     run = Run.from_answer({**JOB, "id": run_id, "calculated_status": status}, "w")
-    description = relay._description(run, config.status.description, config.remote.description_limit)
+    description = relay_status.run_description(run, config.status.description, config.remote.description_limit)
     assert len(description) <= DESCRIPTION_LIMIT
     assert description.startswith(given)
-    posted = relay.relay_posting(config, "FAILED", description, "https://x.example").status
+    posted = relay_status.relay_posting(config, "FAILED", description, "https://x.example").status
     for api in (COMMITS, BUILDS):
         validate(build(posted, api), api)
