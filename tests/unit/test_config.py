@@ -1,11 +1,13 @@
 import pytest
-from build_status.post_status import Plan, body_for, final_state
-from build_status.settings import parse_settings
 
-from build_status import payload
 from build_status.config.catalogue import INPUTS, read_raw
+from build_status.config.selection import parse_config
 from build_status.context import Context
 from build_status.errors import InputError
+from build_status.remotes.bitbucket_dc import payload
+from build_status.remotes.bitbucket_dc.contract import ENDPOINT_LABEL
+from build_status.remotes.interface import Endpoint
+from build_status.tasks.post import final_status, posting_for, status_requests
 
 from ..factories import SHA, context, raw_inputs
 
@@ -16,26 +18,46 @@ def raw(**changes):
     return raw_inputs(CTX, **changes)
 
 
-def bitbucket(**changes):
-    """The Bitbucket part of the settings read from ``raw(**changes)``."""
-    return parse_settings(raw(**changes), CTX).bitbucket
+def config_of(**changes):
+    return parse_config(raw(**changes), CTX)
+
+
+def post_of(**changes):
+    """The post of this job's status read from ``raw(**changes)``."""
+    return config_of(**changes).post
+
+
+def status_of(**changes):
+    """The status inputs of that post."""
+    return post_of(**changes).status
+
+
+def target_of(**changes):
+    """Where that post goes (Bitbucket URL, credentials, project, repository, API)."""
+    return post_of(**changes).remote.target
+
+
+def posting_of(**changes):
+    """That post as it is to be sent (no test counts read)."""
+    return posting_for(post_of(**changes), None)
 
 
 def error_of(**changes) -> InputError:
     with pytest.raises(InputError) as info:
-        parse_settings(raw(**changes), CTX)
+        config_of(**changes)
     return info.value
 
 
 def test_defaults_from_context():
-    s = parse_settings(raw(), CTX)
-    b = s.bitbucket
+    config = config_of()
+    b = config.post.status
     assert b.commits == (SHA,)
     assert b.key == "CI/build"
     assert b.url == "https://github.com/o/r/actions/runs/5"
     assert b.ref == "refs/heads/main" and b.build_number == "3"
-    assert s.timeout == 60 and s.fail_on_error and not s.dry_run and b.api == "auto"
-    assert s.coveralls is None
+    run = config.run
+    assert run.timeout == 60 and run.fail_on_error and not run.dry_run and config.post.remote.target.api == "auto"
+    assert config.coveralls is None
 
 
 def test_env_and_flag_precedence():
@@ -52,7 +74,7 @@ def test_every_input_has_env_name_with_hyphen():
 
 
 def test_several_commits_deduplicated_and_lowercased():
-    s = bitbucket(commit=f"{SHA.upper()}, {SHA}\n{'f' * 40}")
+    s = status_of(commit=f"{SHA.upper()}, {SHA}\n{'f' * 40}")
     assert s.commits == (SHA, "f" * 40)
 
 
@@ -105,40 +127,50 @@ def test_each_bad_input_names_itself(changes, name, words):
 def test_url_missing_outside_actions():
     values = raw(url="")
     with pytest.raises(InputError) as info:
-        parse_settings(values, Context(sha=SHA))
+        parse_config(values, Context(sha=SHA))
     assert info.value.name == "url"
 
 
 def test_durations():
-    assert bitbucket(duration="1500").duration_ms == 1500
-    assert bitbucket(duration="1.5m").duration_ms == 90_000
-    assert bitbucket(duration="2h").duration_ms == 7_200_000
+    assert status_of(duration="1500").duration_ms == 1500
+    assert status_of(duration="1.5m").duration_ms == 90_000
+    assert status_of(duration="2h").duration_ms == 7_200_000
 
 
 def test_base_url_keeps_context_path_without_trailing_slash():
-    assert bitbucket(**{"bitbucket-url": "http://host:7990/stash/"}).base_url == "http://host:7990/stash"
+    assert target_of(**{"bitbucket-url": "http://host:7990/stash/"}).base_url == "http://host:7990/stash"
 
 
 def test_parent_defaults_to_job_id_for_matrix_jobs():
-    s = bitbucket(matrix='{"py":"3.12"}')
+    s = status_of(matrix='{"py":"3.12"}')
     assert s.key == "CI/build[py=3.12]" and s.parent == "CI/build"
-    assert bitbucket(matrix='{"py":"3.12"}', key="mine").parent == ""
+    assert status_of(matrix='{"py":"3.12"}', key="mine").parent == ""
 
 
 # -- payload rules (jsonschema over the contract's schemas) ---------------------------------------
-def payload_error(plan: Plan, **changes) -> InputError:
-    settings = bitbucket(**changes)
+def endpoint(name: str, newer_states: bool, why: str = "test") -> Endpoint:
+    return Endpoint(name, ENDPOINT_LABEL[name], why, newer_states)
+
+
+COMMITS = endpoint("commits", False)
+BUILDS = endpoint("builds", True)
+
+
+def body_of(posting, endpoint: Endpoint) -> dict:
+    """The body that posts ``posting`` on ``endpoint`` (checked against the endpoint's rules)."""
+    _, requests = status_requests(posting, CTX, endpoint)
+    return requests[0].body
+
+
+def payload_error(endpoint: Endpoint, **changes) -> InputError:
+    posting = posting_of(**changes)
     with pytest.raises(InputError) as info:
-        body_for(settings, CTX, plan, final_state(settings, plan))
+        body_of(posting, endpoint)
     return info.value
 
 
-COMMITS = Plan("commits", False, "test")
-BUILDS = Plan("builds", True, "test")
-
-
 @pytest.mark.parametrize(
-    ("plan", "changes", "name", "words"),
+    ("endpoint", "changes", "name", "words"),
     [
         (COMMITS, {"key": "k" * 256}, "key", "at most 255"),
         (BUILDS, {"key": "k" * 256}, "key", "at most 255"),
@@ -150,36 +182,37 @@ BUILDS = Plan("builds", True, "test")
         (BUILDS, {"parent": "p" * 1025}, "parent", "at most 1024"),
     ],
 )
-def test_payload_rules(plan, changes, name, words):
-    error = payload_error(plan, **changes)
+def test_payload_rules(endpoint, changes, name, words):
+    error = payload_error(endpoint, **changes)
     assert error.name == name
     assert words in error.message
 
 
 def test_long_description_is_fine_on_builds_endpoint():
-    settings = bitbucket(description="d" * 1000)
-    assert len(body_for(settings, CTX, BUILDS, "SUCCESSFUL")["description"]) == 1000
+    posting = posting_of(description="d" * 1000)
+    assert posting.status.state == "SUCCESSFUL"
+    assert len(body_of(posting, BUILDS)["description"]) == 1000
 
 
 def test_cancelled_job_status_falls_back_to_failed_where_not_taken():
-    settings = bitbucket(state="", **{"job-status": "cancelled"})
-    assert final_state(settings, COMMITS) == "FAILED"
-    assert final_state(settings, BUILDS) == "CANCELLED"
+    posting = posting_of(state="", **{"job-status": "cancelled"})
+    assert final_status(posting, CTX, COMMITS).state == "FAILED"
+    assert final_status(posting, CTX, BUILDS).state == "CANCELLED"
 
 
 def test_explicit_cancelled_on_old_server_is_an_input_error():
-    settings = bitbucket(state="CANCELLED", **{"bitbucket-project": "P", "bitbucket-repo": "r"})
+    posting = posting_of(state="CANCELLED", **{"bitbucket-project": "P", "bitbucket-repo": "r"})
     with pytest.raises(InputError) as info:
-        final_state(settings, Plan("builds", False, "server 7.14"))
+        final_status(posting, CTX, endpoint("builds", False, "server 7.14"))
     assert info.value.name == "state"
 
 
 def test_builds_body_carries_extra_fields_and_commits_body_does_not():
-    settings = bitbucket(duration="2s", matrix='{"a":"b"}')
-    rich = payload.build(settings, "builds", "SUCCESSFUL", "d")
+    status = posting_of(duration="2s", matrix='{"a":"b"}').status._replace(state="SUCCESSFUL", description="d")
+    rich = payload.build(status, "builds")
     assert rich["buildNumber"] == "3" and rich["ref"] == "refs/heads/main" and rich["duration"] == 2000
     assert rich["parent"] == "CI/build"
-    legacy = payload.build(settings, "commits", "SUCCESSFUL", "d")
+    legacy = payload.build(status, "commits")
     assert set(legacy) == {"state", "key", "url", "name", "description"}
 
 
@@ -192,17 +225,17 @@ def coveralls_raw(**changes):
 
 def test_closing_coveralls_alone_needs_no_bitbucket_input():
     values = coveralls_raw(**{"bitbucket-url": "", "bitbucket-token": "", "state": ""})
-    s = parse_settings(values, CTX)
-    assert s.bitbucket is None
-    assert s.coveralls.endpoint == "https://coveralls.io"
-    assert s.coveralls.build_number == "5"  # the run id, as the official Coveralls action uses
-    assert s.coveralls.carryforward == ()
+    config = parse_config(values, CTX)
+    assert config.post is None and config.gate is None and config.relay is None  # no Bitbucket at all
+    assert config.coveralls.endpoint == "https://coveralls.io"
+    assert config.coveralls.build_number == "5"  # the run id, as the official Coveralls action uses
+    assert config.coveralls.carryforward == ()
 
 
 def test_closing_coveralls_and_posting_a_status_in_one_step():
-    s = parse_settings(coveralls_raw(**{"coveralls-carryforward": " unit , e2e,unit "}), CTX)
-    assert s.bitbucket is not None
-    assert s.coveralls.carryforward == ("unit", "e2e")
+    config = parse_config(coveralls_raw(**{"coveralls-carryforward": " unit , e2e,unit "}), CTX)
+    assert config.post is not None
+    assert config.coveralls.carryforward == ("unit", "e2e")
 
 
 @pytest.mark.parametrize(
@@ -221,7 +254,7 @@ def test_closing_coveralls_and_posting_a_status_in_one_step():
 )
 def test_bad_coveralls_inputs(changes, name, words):
     with pytest.raises(InputError) as info:
-        parse_settings(coveralls_raw(**changes), CTX)
+        parse_config(coveralls_raw(**changes), CTX)
     assert info.value.name == name
     assert words in info.value.message
 
@@ -258,7 +291,7 @@ def test_test_results_without_a_status_to_go_with_is_an_input_error(extra, words
 def check_keys(value, **changes):
     """The patterns read from ``value`` by a gate whose own key is CI/gate (unless changed)."""
     changes = {"check": "true", "state": "", "key": "CI/gate", "check-keys": value, **changes}
-    return parse_settings(raw(**changes), CTX).check.keys
+    return config_of(**changes).gate.waiting.keys
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from build_status.settings import parse_settings
-from build_status.webappio import build_query, quote
 
-from build_status import states
+from build_status.config.selection import parse_config
 from build_status.errors import InputError
+from build_status.model import states
+from build_status.model.auth import Auth
+from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter, Target
+from build_status.remotes.webappio import build_query, quote
 
 from ..factories import SHA, context, raw_inputs
 
@@ -20,7 +22,17 @@ def raw(**changes):
 
 
 def parsed(**changes):
-    return parse_settings(raw(**changes), CTX)
+    return parse_config(raw(**changes), CTX)
+
+
+def webappio_of(**changes):
+    """How the run is found (or started) and waited for, read from ``raw(**changes)``."""
+    return parsed(**changes).relay.webappio
+
+
+def webappio_in(ctx, **changes):
+    """The same, in the run ``ctx``."""
+    return parse_config(raw_inputs(ctx, **WEBAPPIO, **changes), ctx).relay.webappio
 
 
 def error_of(**changes) -> InputError:
@@ -52,9 +64,11 @@ def test_every_calculated_status_maps(calculated, state):
 
 def test_unknown_calculated_status_is_unknown_and_falls_back_to_failed():
     assert states.from_webappio("QUEUED_ON_MARS") == ("UNKNOWN", False)
-    assert states.accepted("UNKNOWN", newer_states=False) == "FAILED"
-    assert states.accepted("CANCELLED", newer_states=False) == "FAILED"
-    assert states.accepted("CANCELLED", newer_states=True) == "CANCELLED"
+    remote = BitbucketDataCenter(Target("https://bb.example.com", Auth("Bearer", "tok")))
+    older, newer = remote.saved_endpoint("commits", False, "test"), remote.saved_endpoint("builds", True, "test")
+    assert remote.fit_state("UNKNOWN", False, older) == "FAILED"
+    assert remote.fit_state("CANCELLED", False, older) == "FAILED"
+    assert remote.fit_state("CANCELLED", False, newer) == "CANCELLED"
 
 
 def test_one_table_serves_both_sources():
@@ -88,29 +102,29 @@ def test_build_query_combines_the_inputs():
     assert build_query(query='"exact text"') == '"exact text"'
 
 
-# -- settings ------------------------------------------------------------------------------------------
+# -- configuration --------------------------------------------------------------------------------
 def test_lookup_by_branch_with_defaults():
-    s = parsed(webappio_branch="main")
-    w = s.webappio
+    relay = parsed(webappio_branch="main").relay
+    w = relay.webappio
     assert (w.repo, w.token, w.endpoint, w.query) == ("app", "wa-tok", "https://webapp.io/api/v1", "branch:main")
     assert not w.trigger and w.wait and w.poll_interval == 15 and w.wait_timeout == 1800
-    b = s.bitbucket
+    b = relay.status
     assert b.key == "webapp.io/app" and b.name == "webapp.io › app" and b.parent == ""
-    assert b.state == "INPROGRESS" and not b.state_explicit and not b.url_given
+    assert b.state == "INPROGRESS" and not b.explicit and not b.url_given
 
 
 def test_job_id_forms():
-    assert parsed(webappio_job_id="#42").webappio.query == "id:42"
-    assert parsed(webappio_job_id="007").webappio.query == "id:7"
+    assert webappio_of(webappio_job_id="#42").query == "id:42"
+    assert webappio_of(webappio_job_id="007").query == "id:7"
     for bad in ("0", "abc", "4 2", "-1"):
         assert error_of(webappio_job_id=bad).name == "webappio-job-id"
 
 
 def test_trigger_defaults_branch_and_ref_from_the_run():
-    w = parsed(webappio_trigger="true").webappio
+    w = webappio_of(webappio_trigger="true")
     assert w.trigger and w.query == "" and w.branch == "main" and w.ref == SHA
     pr = context(event={"pull_request": {"head": {"ref": "feature x", "sha": "b" * 40}}})
-    w = parse_settings(raw_inputs(pr, **WEBAPPIO, webappio_trigger="true"), pr).webappio
+    w = webappio_in(pr, webappio_trigger="true")
     assert w.branch == "feature x" and w.ref == "b" * 40
 
 
@@ -121,21 +135,21 @@ def test_trigger_defaults_branch_and_ref_from_the_run():
 )
 def test_trigger_without_any_branch_is_an_input_error_naming_webappio_branch(ctx):
     with pytest.raises(InputError) as info:
-        parse_settings(raw_inputs(ctx, **WEBAPPIO, webappio_trigger="true"), ctx)
+        parse_config(raw_inputs(ctx, **WEBAPPIO, webappio_trigger="true"), ctx)
     assert info.value.name == "webappio-branch"
     assert "no branch was pushed" in info.value.message and "e.g. main" in info.value.message
-    w = parse_settings(raw_inputs(ctx, **WEBAPPIO, webappio_trigger="true", webappio_branch="release"), ctx).webappio
+    w = webappio_in(ctx, webappio_trigger="true", webappio_branch="release")
     assert w.branch == "release" and w.ref == SHA
 
 
 def test_trigger_options():
-    w = parsed(
+    w = webappio_of(
         webappio_trigger="yes",
         webappio_branch="dev",
         webappio_ref="c" * 40,
         webappio_accept_buttons="true",
         webappio_extra="deploy=1",
-    ).webappio
+    )
     assert (w.branch, w.ref, w.accept_buttons, w.extra) == ("dev", "c" * 40, True, "deploy=1")
 
 
@@ -143,8 +157,10 @@ def test_webappio_without_bitbucket_inputs_needs_no_bitbucket():
     values = raw(webappio_branch="main")
     for name in ("bitbucket-url", "bitbucket-token"):
         values[name] = ""
-    s = parse_settings(values, CTX)
-    assert s.bitbucket is None and s.webappio is not None
+    config = parse_config(values, CTX)
+    assert config.relay is not None and config.relay.webappio is not None
+    assert config.relay.remote is None and config.relay.status is None  # no Bitbucket status
+    assert config.post is None and config.gate is None
 
 
 @pytest.mark.parametrize(
@@ -180,15 +196,15 @@ def test_bad_webappio_inputs_name_the_input(changes, name):
 
 @pytest.mark.parametrize(("text", "seconds"), [("15", 15), ("15s", 15), ("500ms", 0.5), ("2m", 120), ("1.5 m", 90)])
 def test_poll_interval(text, seconds):
-    assert parsed(webappio_branch="main", webappio_poll_interval=text).webappio.poll_interval == pytest.approx(seconds)
+    assert webappio_of(webappio_branch="main", webappio_poll_interval=text).poll_interval == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("2m", 120), ("1h", 3600), ("6h", 21600)])
 def test_wait_timeout(text, seconds):
-    assert parsed(webappio_branch="main", webappio_timeout=text).webappio.wait_timeout == pytest.approx(seconds)
+    assert webappio_of(webappio_branch="main", webappio_timeout=text).wait_timeout == pytest.approx(seconds)
 
 
 def test_trigger_only_inputs_left_at_a_false_value_are_fine_without_a_trigger():
     for word in ("false", "no", "off", "0"):
-        assert not parsed(webappio_branch="main", webappio_accept_buttons=word).webappio.accept_buttons
+        assert not webappio_of(webappio_branch="main", webappio_accept_buttons=word).accept_buttons
     assert error_of(webappio_branch="main", webappio_accept_buttons="yes").name == "webappio-accept-buttons"
