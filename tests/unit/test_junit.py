@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from build_status import junit
 from build_status.errors import InputError
+from build_status.model.status import BuildStatus
+from build_status.remotes.bitbucket_dc import payload
 
 Counts = junit.TestCounts  # not imported by its own name, or pytest would try to collect it
 
@@ -530,7 +532,8 @@ def test_describe(counts, text):
 
 def test_payload_total_and_sum():
     counts = Counts(passed=7, failed=2, skipped=1)
-    assert counts.as_payload() == {"successful": 7, "failed": 2, "skipped": 1}
+    status = BuildStatus("FAILED", "k", "n", "https://x.example", "", tests=counts)
+    assert payload.build(status, "builds")["testResults"] == {"successful": 7, "failed": 2, "skipped": 1}
     assert counts.total == 10
     assert counts + Counts(1, 1, 1) == Counts(8, 3, 2)
     assert sum([Counts(1, 0, 0), Counts(0, 1, 0)], Counts(0, 0, 0)) == Counts(1, 1, 0)

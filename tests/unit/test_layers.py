@@ -81,7 +81,7 @@ def test_no_client_module_is_longer_than_about_300_lines(path):
 REMOTE_WORDS = {
     "remotes/bitbucket_dc": ("/rest/", "build-status/1.0", "richBuildStatus", "testResults", "buildNumber"),
     "remotes/coveralls.py": ("/webhook", "build_num", "carryforward="),
-    "remotes/webappio.py": ("/runners/", "/search", "calculated_status"),
+    "remotes/webappio.py": ("/runners/", "/search", "layerfile_relative_path", "runner_index"),
 }
 
 
