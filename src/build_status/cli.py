@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config.catalogue import INPUTS
 from .errors import EXIT_INPUT, EXIT_REMOTE, InputError, sentence
+from .report import step_exit_code
 from .workflow import Console
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None, *, st
         argv = argv[1:]
     console = Console(env)
     try:
-        return _final(_post(argv, env, console, stage, command), console)
+        return step_exit_code(_post(argv, env, console, stage, command), console)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_INPUT
     except KeyboardInterrupt:
@@ -173,14 +174,6 @@ def _post(argv: list[str], env: dict[str, str], console: Console, stage: str, co
     except InputError as exc:
         console.error(f"Input '{exc.name}': {exc.message}", title="build-status: invalid input")
         return EXIT_INPUT
-
-
-def _final(code: int, console: Console) -> int:
-    """The exit code: a runner file (outputs, summary, env, state) that could not be written fails a step
-    that otherwise succeeded, unless fail-on-error is false; an exit code 1 or 2 stays what it is."""
-    if code == 0 and console.write_failures and console.fail_on_error:
-        return EXIT_REMOTE
-    return code
 
 
 def _register_secrets(raw: dict[str, str], console: Console) -> None:

@@ -4,16 +4,18 @@ outputs, step-summary sections, the requests a dry run shows, and the exit code 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .errors import EXIT_OK, EXIT_REMOTE
-from .remotes.interface import Request
-from .workflow import Console
+
+if TYPE_CHECKING:
+    from .remotes.interface import Request
+    from .workflow import Console
 
 
 class Report:
-    def __init__(self, console: Console, fail_on_error: bool) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
-        self.fail_on_error = fail_on_error
         #: False once a remote failure was reported (it fails the step unless fail-on-error is false).
         self.landed = True
 
@@ -21,10 +23,7 @@ class Report:
     def failure(self, text: str, *, title: str) -> None:
         """A remote failure: an error that fails the step, or a warning with fail-on-error false."""
         self.landed = False
-        if self.fail_on_error:
-            self.console.error(text, title=title)
-        else:
-            self.console.warning(text + " (fail-on-error is false)", title=title)
+        self.console.failure(text, title=title)
 
     # -- outputs and summary -------------------------------------------------------------------------
     def outputs(self, values: dict[str, str]) -> None:
@@ -53,6 +52,14 @@ class Report:
     # -- the end -------------------------------------------------------------------------------------
     def exit_code(self, code: int = EXIT_OK) -> int:
         """``code`` (a gate's verdict), or EXIT_REMOTE when a failure was reported and fail-on-error holds."""
-        if not self.landed and self.fail_on_error:
+        if not self.landed and self.console.fail_on_error:
             return EXIT_REMOTE
         return code
+
+
+def step_exit_code(code: int, console: Console) -> int:
+    """The step's exit code: a runner file (outputs, summary, env, state) that could not be written fails a
+    step that otherwise succeeded, unless fail-on-error is false; an exit code 1 or 2 stays what it is."""
+    if code == EXIT_OK and console.write_failures and console.fail_on_error:
+        return EXIT_REMOTE
+    return code

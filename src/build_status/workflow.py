@@ -255,11 +255,14 @@ class Console:
             f"Could not write ${variable} ({path}): {reason}; {_LOST.get(variable, 'what it holds is lost')}. "
             "The runner creates this file: check the runner's disk space and its temp directory."
         )
-        title = f"build-status: ${variable} not written"
+        self.failure(message, title=f"build-status: ${variable} not written")
+
+    def failure(self, text: str, *, title: str) -> None:
+        """A failure that fail-on-error decides: an error (the step fails), or a warning that says why not."""
         if self.fail_on_error:
-            self.error(message, title=title)
+            self.error(text, title=title)
         else:
-            self.warning(message + " (fail-on-error is false)", title=title)
+            self.warning(text + " (fail-on-error is false)", title=title)
 
 
 #: What is lost when a file command cannot be written.

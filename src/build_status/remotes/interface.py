@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
-from ..model.status import BuildStatus
-from ..model.tally import Reading
-from ..transport.deadline import Deadline
+    from ..model.status import BuildStatus
+    from ..model.tally import Reading
+    from ..transport.deadline import Deadline
 
 
 class Request(NamedTuple):
@@ -104,6 +105,16 @@ class StatusRemote(ABC):
     def read_requests(self, commit: str) -> tuple[list[Request], str]:
         """What reading a commit's statuses sends (a dry run shows it), and a note on what may follow."""
 
+    #: Whether this remote, as configured, takes Code Insights reports on a commit.
+    takes_reports = False
+
+    def report_requests(self, commit: str, report: Any) -> list[Request]:
+        """The requests that publish ``report`` (a report with its annotations) on ``commit``, in the order
+        they are to be sent (a remote that never de-duplicates annotations deletes the old ones first);
+        InputError for what the remote would refuse. Sent, like a status, through
+        :meth:`StatusConnection.send`."""
+        raise NotImplementedError(f"{type(self).__name__} takes no reports")
+
     @property
     def reads_by_key(self) -> bool:
         """Whether the gate can ask for one key's status (to read what a list leaves out)."""
@@ -124,7 +135,8 @@ class StatusConnection(ABC):
 
     @abstractmethod
     def send(self, request: Request) -> None:
-        """Send one request of :meth:`StatusRemote.status_requests`; RemoteError unless it landed."""
+        """Send one request of :meth:`StatusRemote.status_requests` (or ``report_requests``); RemoteError
+        unless it landed as the remote's contract says it does."""
 
     @abstractmethod
     def reader(self, own_key: str, patterns: Sequence[str], console: Any) -> StatusReader:

@@ -43,7 +43,7 @@ class PostHooks(NamedTuple):
 def run_tasks(config: Config, context: Context, console: Console, hooks: PostHooks | None = None) -> int:
     """Run the tasks; returns the exit code. Raises InputError before anything is sent."""
     hooks = hooks or PostHooks()
-    report = Report(console, config.run.fail_on_error)
+    report = Report(console)
     # Each task is imported only by the runs that need it (start-up time).
     posting = endpoint = None
     if config.relay:
