@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .arguments import argument_parser, help_width
 from .config.catalogue import INPUTS
 from .errors import EXIT_INPUT, EXIT_REMOTE, InputError, sentence
 from .report import step_exit_code
@@ -57,40 +58,6 @@ EPILOG = (
     "Exit codes: 0 done (or fail-on-error false); 1 a server refused or could not be reached in time (for "
     "check: a build is FAILED, or still running after check-wait); 2 an input is wrong, and nothing was sent.",
 )
-
-
-def argument_parser(
-    prog: str, description: str | tuple[str, ...], console: Console | None = None, **kwargs: object
-) -> argparse.ArgumentParser:
-    """An argparse parser for the command ``prog``: a usage mistake is one error line through the console
-    (exit 2); the description and epilog are paragraphs (each string one, wrapped here)."""
-    import argparse
-    import textwrap
-
-    class Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> None:  # type: ignore[override]
-            (console or Console()).error(f"{message} (see {self.prog} --help)")
-            raise SystemExit(EXIT_INPUT)
-
-    def paragraphs(texts: str | tuple[str, ...]) -> str:
-        texts = (texts,) if isinstance(texts, str) else texts
-        return "\n\n".join(text if "\n" in text else textwrap.fill(text, help_width()) for text in texts)
-
-    epilog = kwargs.pop("epilog", None)
-    return Parser(
-        prog=prog,
-        description=paragraphs(description),
-        epilog=paragraphs(epilog) if epilog else None,  # type: ignore[arg-type]
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
-def help_width() -> int:
-    """The width argparse wraps the options' help to (the terminal's, less 2), for the paragraphs too."""
-    import shutil
-
-    return max(shutil.get_terminal_size().columns - 2, 40)
 
 
 def make_parser(console: Console | None = None, command: str = "post") -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from build_status.workflow import MESSAGE_LIMIT
 from build_status_sandbox import usage
 
 #: The console script scripts/setup installs next to the interpreter.
@@ -105,7 +106,7 @@ def test_the_error_line_escapes_control_characters_and_starts_no_workflow_comman
     usage.error("50%\nnext line\x07", env={"GITHUB_ACTIONS": "true"})
     assert capsys.readouterr().out == "::error::50%25%0Anext line\\x07\n"
     usage.error("x" * 5000, env={})
-    assert len(capsys.readouterr().err) == len("error: ") + usage.MESSAGE_LIMIT + 1
+    assert len(capsys.readouterr().err) == len("error: ") + MESSAGE_LIMIT + 1  # the client console's limit
 
 
 def assert_one_port_error(proc: subprocess.CompletedProcess, port: str) -> str:

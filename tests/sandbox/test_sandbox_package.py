@@ -14,6 +14,8 @@ ALLOWED = {
     "build_status.config.catalogue": {"runner.py"},
     "build_status.remotes.bitbucket_dc.contract": {"bitbucket.py"},
     "build_status.model.states": {"bitbucket_validation.py"},
+    "build_status.arguments": {"usage.py"},
+    "build_status.workflow": {"usage.py"},
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "build_status"
 #: Top to bottom: a module may import its own layer and the ones below it, never one above.
 LAYERS = (
-    ("cli", "__main__"),
+    ("cli", "__main__", "arguments"),
     ("stages",),
     ("tasks",),
     ("report",),
