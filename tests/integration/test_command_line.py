@@ -5,29 +5,18 @@ one error line (exit 2), run as a person runs them: ``build-status ...`` (the sa
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
 from build_status.config.catalogue import INPUTS
 
+from ..commands import flat, run_module
+
 COMMANDS = ("post", "check")
 
 
 def build_status(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "build_status", *args],
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def flat(text: str) -> str:
-    """The help text with its line wrapping undone."""
-    return " ".join(text.split())
+    return run_module("build_status", *args, timeout=timeout)
 
 
 def test_help_lists_every_command_and_every_input_with_its_default():

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.commands import flat, run_module
 
 from build_status.workflow import MESSAGE_LIMIT
 from build_status_sandbox import usage
@@ -19,19 +20,7 @@ SCRIPT = Path(sys.executable).with_name("build-status-sandbox")
 
 
 def sandbox_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "build_status_sandbox", *args],
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "100", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def flat(text: str) -> str:
-    """The help text with its line wrapping undone."""
-    return " ".join(text.split())
+    return run_module("build_status_sandbox", *args, env=env, timeout=timeout)
 
 
 def test_the_console_script_is_installed_and_runs():
