@@ -14,7 +14,8 @@ from build_status.model.auth import Auth
 from build_status.model.tally import GREEN, MISSING, PENDING, RED, Reading, Status
 from build_status.remotes.bitbucket_dc.api import Api, NoEndpoint, NotInRepository
 from build_status.remotes.bitbucket_dc.reading import status_from_rest
-from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter, Connection, Target
+from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter, Connection
+from build_status.remotes.bitbucket_dc.target import Target
 from build_status.tasks import gate_view
 from build_status.transport.deadline import Deadline
 from build_status.workflow import Console

@@ -6,7 +6,8 @@ from build_status.context import read_context
 from build_status.model import naming, states
 from build_status.model.auth import Auth
 from build_status.remotes.bitbucket_dc.contract import BUILDS, ENDPOINT_LABEL
-from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter, Target
+from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter
+from build_status.remotes.bitbucket_dc.target import Target
 from build_status.remotes.interface import Endpoint
 
 from ..factories import context

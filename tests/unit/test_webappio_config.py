@@ -8,7 +8,8 @@ from build_status.config.selection import parse_config
 from build_status.errors import InputError
 from build_status.model import states
 from build_status.model.auth import Auth
-from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter, Target
+from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter
+from build_status.remotes.bitbucket_dc.target import Target
 from build_status.remotes.webappio import build_query, quote
 
 from ..factories import SHA, context, raw_inputs

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..model.auth import Auth
-from ..remotes.bitbucket_dc.remote import API_ROOT, APIS, BitbucketDataCenter, Target
+from ..remotes.bitbucket_dc.remote import API_ROOT, APIS, BitbucketDataCenter
+from ..remotes.bitbucket_dc.target import Target
 from . import values
 from .entries import Input, reader
 from .values import show

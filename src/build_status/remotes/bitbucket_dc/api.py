@@ -26,6 +26,8 @@ NO_REPOSITORY = (
     "com.atlassian.bitbucket.project.NoSuchProjectException",
     "com.atlassian.bitbucket.repository.NoSuchRepositoryException",
 )
+#: The commit-only GET's page size: Bitbucket lists at most the 100 newest anyway.
+PAGE = 100
 #: Never ask for more pages than this (a server that keeps saying there is another page).
 MAX_PAGES = 1000
 

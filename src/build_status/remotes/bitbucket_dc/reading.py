@@ -18,8 +18,8 @@ from typing import Any
 from ...model.states import STATES, UNKNOWN
 from ...model.tally import Reading, Status, combine, is_literal, sort_statuses, unmatched
 from ..interface import StatusReader
-from .api import Api, NoEndpoint, NotInRepository
-from .remote import PAGE, Target
+from .api import PAGE, Api, NoEndpoint, NotInRepository
+from .target import Target
 
 
 def status_from_rest(data: dict[str, Any]) -> Status:

@@ -9,20 +9,21 @@ server's ``build/capabilities`` (asked once).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
 
 from ...errors import InputError
-from ...model.auth import Auth
 from ...model.states import CANCELLED, FAILED, INPROGRESS, SUCCESSFUL, UNKNOWN
 from ...model.status import BuildStatus
 from ...redaction import cut
 from ...transport.deadline import Deadline
 from ..interface import Endpoint, Request, StatusConnection, StatusReader, StatusRemote
 from . import api
+from .api import PAGE
 from .contract import BUILDS, COMMITS, ENDPOINT_LABEL, LEGACY_REQUEST
+from .target import Target
 
 #: Where the REST API starts under the base URL.
 API_ROOT = "/rest"
@@ -34,23 +35,6 @@ NEWER_STATES = frozenset({CANCELLED, UNKNOWN})
 LEGACY_STATES = frozenset({SUCCESSFUL, FAILED, INPROGRESS})
 #: What a state falls back to where the server does not take it.
 FALLBACK = {CANCELLED: FAILED, UNKNOWN: FAILED}
-#: The commit-only GET's page size: Bitbucket lists at most the 100 newest anyway.
-PAGE = 100
-
-
-class Target(NamedTuple):
-    """Where the statuses go: the configuration section of this remote."""
-
-    base_url: str
-    auth: Auth
-    project: str = ""
-    repo: str = ""
-    #: bitbucket-api: auto, commits or builds.
-    api: str = "auto"
-
-    @property
-    def repository_scoped(self) -> bool:
-        return bool(self.project and self.repo)
 
 
 class BitbucketDataCenter(StatusRemote):
