@@ -8,7 +8,7 @@ container-test:  ## build the image and run it as the GitHub runner does, agains
 bench:  ## measure against the peers (medians, side by side) and write docs/performance.md
 	scripts/setup test
 	.venv/bin/python bench/run.py --write docs/performance.md
-docs:  ## regenerate action.yml, portable/action.yml and the README tables from src/build_status/inputs.py
+docs:  ## regenerate action.yml, portable/action.yml and the README tables from src/build_status/config/catalogue.py
 	.venv/bin/python scripts/sync_docs.py
 lock:  ## re-lock requirements.txt (with every file's sha256) from requirements.in
 	python3 -m pip install --quiet pip-tools==7.6.2 --target .venv/pip-tools
