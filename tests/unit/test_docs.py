@@ -129,7 +129,9 @@ PORTABLE = yaml.safe_load(PORTABLE_TEXT)
 
 
 def test_portable_action_is_generated_and_composite():
-    assert PORTABLE_TEXT.startswith("# Generated from src/build_status/inputs.py by scripts/sync_docs.py")
+    assert PORTABLE_TEXT.startswith(
+        "# Generated from the input catalogue (src/build_status/config/) by scripts/sync_docs.py"
+    )
     assert PORTABLE["name"] == "Bitbucket Build Status (portable)"
     assert PORTABLE["runs"]["using"] == "composite"
     assert [step["id"] for step in PORTABLE["runs"]["steps"]] == ["setup", "run"]
