@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from build_status.config.catalogue import INPUTS, OUTPUTS  # noqa: E402
 
 ACTION_HEAD = """\
-# Generated from the input catalogue (src/build_status/config/) by scripts/sync_docs.py: edit the catalogue, then run it.
+# Generated from the input catalogue (src/build_status/config/) by scripts/sync_docs.py: edit that, then run this.
 name: Bitbucket Build Status
 description: >-
   Report a job's outcome to Bitbucket Server / Data Center as a build status on the commit (and its pull
@@ -43,7 +43,7 @@ runs:
 PREBUILT = re.compile(r"^docker://[a-z0-9][a-z0-9._/:-]*:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$")
 
 PORTABLE_HEAD = """\
-# Generated from the input catalogue (src/build_status/config/) by scripts/sync_docs.py: edit the catalogue, then run it.
+# Generated from the input catalogue (src/build_status/config/) by scripts/sync_docs.py: edit that, then run this.
 # The portable variant of ../action.yml for macOS and Windows runners (container actions run only on Linux):
 # a composite action that runs the same command line with the runner's own Python, same inputs and outputs.
 name: Bitbucket Build Status (portable)

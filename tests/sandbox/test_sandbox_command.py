@@ -12,9 +12,9 @@ import pytest
 import requests
 from sandbox_helpers import SHA, TIMEOUT, legacy_path, status
 
-from build_status_sandbox.command import run
+from build_status_sandbox.command import serve
 
-LAUNCH = "import sys; from build_status_sandbox.command import run; sys.exit(run(sys.argv[1:]))"
+LAUNCH = "import sys; from build_status_sandbox.command import serve; sys.exit(serve(sys.argv[1:]))"
 
 
 def _lines(process: subprocess.Popen) -> queue.Queue:
@@ -114,10 +114,10 @@ def test_command_options():
     [["--burst", "5"], ["--bitbucket-version", "new"], ["--rate-limit", "0"], ["--user", "nopassword"], ["--nope"]],
 )
 def test_bad_arguments(argv, capsys):
-    assert run(argv) == 2
+    assert serve(argv) == 2
     assert "error" in capsys.readouterr().err
 
 
 def test_help(capsys):
-    assert run(["--help"]) == 0
+    assert serve(["--help"]) == 0
     assert "--context-path" in capsys.readouterr().out

@@ -11,9 +11,9 @@ import requests
 from sandbox_helpers import TIMEOUT, WEBAPPIO_TOKEN, webappio_path
 
 from build_status_sandbox import Sandbox
-from build_status_sandbox.command import _announce, build_parser, run
+from build_status_sandbox.command import _announce, build_parser, serve
 
-LAUNCH = "import sys; from build_status_sandbox.command import run; sys.exit(run(sys.argv[1:]))"
+LAUNCH = "import sys; from build_status_sandbox.command import serve; sys.exit(serve(sys.argv[1:]))"
 NO_RUNS = {"status": "error", "error": "There are no runs in sandbox-app matching the given filters."}
 
 
@@ -59,8 +59,8 @@ def test_webappio_tokens_option():
 
 
 def test_bad_webappio_token_arguments(capsys):
-    assert run(["--webappio-token", ""]) == 2
+    assert serve(["--webappio-token", ""]) == 2
     assert "a webapp.io token must not be empty" in capsys.readouterr().err
-    assert run(["--webappio-token"]) == 2
+    assert serve(["--webappio-token"]) == 2
     assert "error" in capsys.readouterr().err
     assert build_parser().parse_args([]).webappio_token is None

@@ -12,7 +12,7 @@
 
 Also served: an overview page at ``/``, the JSON state at ``/_sandbox/state``, the request log at
 ``/_sandbox/requests``, faults at ``/_sandbox/faults``.  ``build-status-sandbox serve`` runs it from the command
-line (:func:`build_status_sandbox.command.run`).
+line (:func:`build_status_sandbox.command.serve`).
 
 Names are imported on first use, so ``import build_status_sandbox`` stays light.
 """

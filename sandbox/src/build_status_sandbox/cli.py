@@ -49,11 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``build-status-sandbox`` with ``argv`` (default: the process's arguments); the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "serve":
-        from .command import run
+        from .command import serve
 
-        return run(argv[1:])
+        return serve(argv[1:])
     if argv and argv[0] == "demo":
-        from .demo import run as run_demo
+        from .demo import run_demo
 
         return run_demo(argv[1:])
     if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):

@@ -184,7 +184,7 @@ def _announce(
     print("\n".join(lines), file=out, flush=True)
 
 
-def run(argv: list[str], out: TextIO | None = None) -> int:
+def serve(argv: list[str], out: TextIO | None = None) -> int:
     """Run ``build-status-sandbox serve`` with ``argv`` (the arguments after ``serve``); the exit code."""
     out = out or sys.stdout
     parser = build_parser()
