@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from ..errors import InputError
@@ -98,7 +99,15 @@ def parse_remote(raw: dict[str, str]) -> BitbucketDataCenter:
     return BitbucketDataCenter(Target(base_url, auth, project, repo, api))
 
 
-def parse_auth(raw: dict[str, str]) -> Auth:
+class AuthWords(NamedTuple):
+    """How the credentials' messages name what each input holds (Data Center's, or Cloud's)."""
+
+    bearer: str = "HTTP access token, sent as Bearer"
+    basic: str = "bitbucket-username + bitbucket-password"
+    second: str = "a password or personal access token"
+
+
+def parse_auth(raw: dict[str, str], words: AuthWords = AuthWords()) -> Auth:  # noqa: B008 - a constant
     token = value(raw, "bitbucket-token")
     username = value(raw, "bitbucket-username")
     password = value(raw, "bitbucket-password")
@@ -123,13 +132,10 @@ def parse_auth(raw: dict[str, str]) -> Auth:
     if username and password:
         return Auth("Basic", password, username)
     if username:
-        raise InputError(
-            "bitbucket-password", "is required with bitbucket-username (a password or personal access token)."
-        )
+        raise InputError("bitbucket-password", f"is required with bitbucket-username ({words.second}).")
     if password:
         raise InputError("bitbucket-username", "is required with bitbucket-password.")
     raise InputError(
         "bitbucket-token",
-        "no credentials: set bitbucket-token (HTTP access token, sent as Bearer) "
-        "or bitbucket-username + bitbucket-password.",
+        f"no credentials: set bitbucket-token ({words.bearer}) or {words.basic}.",
     )

@@ -8,11 +8,12 @@ module puts them in their order. Reading is a pure function of the environment m
 from __future__ import annotations
 
 from ..context import Context
-from . import bitbucket_dc, coveralls, gate, run, status, webappio
+from . import bitbucket_cloud, bitbucket_dc, coveralls, gate, run, status, webappio
 from .entries import Input, Output
 
 INPUTS: tuple[Input, ...] = (
     *bitbucket_dc.INPUTS,
+    *bitbucket_cloud.INPUTS,
     *status.INPUTS,
     *gate.INPUTS,
     *run.INPUTS,
@@ -26,7 +27,11 @@ OUTPUTS: tuple[Output, ...] = (
     Output("name", "The build name used."),
     Output("url", "The build URL used."),
     Output("commits", "The commit SHAs reported on, comma-separated."),
-    Output("api", "The endpoint used: builds (repository-scoped) or commits (commit-only)."),
+    Output(
+        "api",
+        "The endpoint used: builds (repository-scoped) or commits (commit-only) on Data Center, cloud on "
+        "Bitbucket Cloud.",
+    ),
     Output("result", "posted, failed (with fail-on-error false) or dry-run."),
     Output("tests-passed", "Tests that passed in the test-results files (empty without test-results)."),
     Output("tests-failed", "Tests that failed or errored in the test-results files."),

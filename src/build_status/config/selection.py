@@ -14,7 +14,7 @@ from ..context import Context
 from ..errors import InputError
 from ..model.states import INPROGRESS, SUCCESSFUL
 from ..remotes.interface import StatusRemote
-from . import bitbucket_dc, coveralls, gate, webappio
+from . import bitbucket_cloud, bitbucket_dc, coveralls, gate, webappio
 from .coveralls import CoverallsConfig
 from .gate import GateConfig
 from .run import RunConfig, parse_run
@@ -82,8 +82,15 @@ def parse_config(raw: dict[str, str], context: Context, stage: str = "") -> Conf
         raise InputError("check", "reads statuses back; it cannot relay a webapp.io run in the same step (use two).")
     remote: StatusRemote | None = None
     status: StatusInputs | None = None
-    if waiting or not (closing or relaying) or any(raw[name].strip() for name in bitbucket_dc.NAMES):
-        remote = bitbucket_dc.parse_remote(raw)
+    if (
+        waiting
+        or not (closing or relaying)
+        or bitbucket_cloud.wanted(raw)
+        or any(raw[name].strip() for name in bitbucket_dc.NAMES)
+    ):
+        remote = (
+            bitbucket_cloud.parse_cloud_remote(raw) if bitbucket_cloud.wanted(raw) else bitbucket_dc.parse_remote(raw)
+        )
         status = parse_status(raw, context, remote, GATE if waiting else RELAY if relaying else POST)
     if raw["test-results"].strip() and (waiting or relaying or not status):
         doing = "check: true reads statuses" if waiting else "a relayed webapp.io run brings its own result"

@@ -7,6 +7,8 @@ FAILED = "FAILED"
 INPROGRESS = "INPROGRESS"
 CANCELLED = "CANCELLED"
 UNKNOWN = "UNKNOWN"
+#: Bitbucket Cloud's word for a build that was stopped (it has no CANCELLED or UNKNOWN).
+STOPPED = "STOPPED"
 
 #: Every state Bitbucket knows, in the order its documentation lists them.
 STATES = (SUCCESSFUL, FAILED, INPROGRESS, CANCELLED, UNKNOWN)
@@ -36,7 +38,7 @@ JOB_STATUS = MAPPING["job-status"]
 WEBAPPIO_STATUS = MAPPING["webappio"]
 
 #: The badge each state gets in the step summary.
-BADGE = {SUCCESSFUL: "✅", FAILED: "❌", INPROGRESS: "🔵", CANCELLED: "⚪", UNKNOWN: "❔"}
+BADGE = {SUCCESSFUL: "✅", FAILED: "❌", INPROGRESS: "🔵", CANCELLED: "⚪", UNKNOWN: "❔", STOPPED: "⚪"}
 
 #: Human words for the default description.
 LABELS = {
@@ -45,6 +47,7 @@ LABELS = {
     INPROGRESS: "In progress",
     CANCELLED: "Cancelled",
     UNKNOWN: "Unknown",
+    STOPPED: "Stopped",
 }
 
 

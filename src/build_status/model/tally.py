@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from .naming import format_duration
-from .states import CANCELLED, FAILED, INPROGRESS, SUCCESSFUL, UNKNOWN
+from .states import CANCELLED, FAILED, INPROGRESS, STOPPED, SUCCESSFUL, UNKNOWN
 
 GREEN, RED, PENDING, MISSING = "green", "red", "pending", "missing"
 #: The results a wait goes on for.
@@ -32,9 +32,10 @@ WORDS = (
     ("cancelled", CANCELLED, "cancelled"),
     ("unknown", UNKNOWN, "unknown"),
 )
-WORD_OF = {state: word for word, state, _ in WORDS}
+#: Bitbucket Cloud's STOPPED is counted where Data Center counts CANCELLED: an ended build that is not red.
+WORD_OF = {**{state: word for word, state, _ in WORDS}, STOPPED: "cancelled"}
 #: Failures first, then running builds, then the rest (Bitbucket's orderBy=STATUS).
-ORDER = {FAILED: 0, INPROGRESS: 1, SUCCESSFUL: 2, CANCELLED: 3, UNKNOWN: 4}
+ORDER = {FAILED: 0, INPROGRESS: 1, SUCCESSFUL: 2, CANCELLED: 3, STOPPED: 3, UNKNOWN: 4}
 
 
 # -- records -------------------------------------------------------------------------------------------

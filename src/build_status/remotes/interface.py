@@ -58,8 +58,9 @@ class Endpoint(NamedTuple):
 class StatusRemote(ABC):
     """A Bitbucket that takes build statuses."""
 
-    #: How messages name the server.
+    #: How messages name the server, and which product it is.
     service = "Bitbucket"
+    product = "Bitbucket"
     #: Its longest key and name; the defaults are fitted to them.
     key_limit = 255
     name_limit = 255
@@ -104,6 +105,10 @@ class StatusRemote(ABC):
     @abstractmethod
     def read_requests(self, commit: str) -> tuple[list[Request], str]:
         """What reading a commit's statuses sends (a dry run shows it), and a note on what may follow."""
+
+    def ignored(self, status: BuildStatus) -> tuple[str, ...]:
+        """The inputs behind ``status`` that this remote has no field for (they are not sent)."""
+        return ()
 
     #: Whether this remote, as configured, takes Code Insights reports on a commit.
     takes_reports = False

@@ -57,6 +57,7 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
             config.post, post.read_tests(config.post.status.test_results, console)
         )
         known = post.check_posting(posting, context)  # every rule checked, even when the endpoint is given
+        post.say_ignored(posting, console)
         endpoint = hooks.endpoint or known
     if config.coveralls:
         from ..tasks import close_coverage

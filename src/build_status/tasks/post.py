@@ -107,6 +107,12 @@ def check_posting(posting: Posting, context: Context) -> Endpoint | None:
     return known
 
 
+def say_ignored(posting: Posting, console: Console) -> None:
+    """A debug line for each input the remote has no field for."""
+    for name in posting.remote.ignored(posting.status):
+        console.debug(f"{name}: {posting.remote.product} has no such field; it is not sent.")
+
+
 def deliver(
     posting: Posting,
     context: Context,

@@ -38,6 +38,7 @@ FALLBACK = {CANCELLED: FAILED, UNKNOWN: FAILED}
 
 
 class BitbucketDataCenter(StatusRemote):
+    product = "Bitbucket Data Center"
     key_limit = LEGACY_REQUEST["properties"]["key"]["maxLength"]  # type: ignore[index]
     name_limit = LEGACY_REQUEST["properties"]["name"]["maxLength"]  # type: ignore[index]
     description_limit = LEGACY_REQUEST["properties"]["description"]["maxLength"]  # type: ignore[index]
