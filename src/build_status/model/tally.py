@@ -200,3 +200,8 @@ def sort_statuses(statuses: Iterable[Status]) -> tuple[Status, ...]:
 # -- helpers -------------------------------------------------------------------------------------------
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def text_of(value: object) -> str:
+    """A field of a status as read back, as text (``""`` for none)."""
+    return value if isinstance(value, str) else "" if value is None else str(value)

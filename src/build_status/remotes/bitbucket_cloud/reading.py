@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...model.states import FAILED, INPROGRESS, STOPPED, SUCCESSFUL, UNKNOWN
-from ...model.tally import Reading, Status, combine, sort_statuses, unmatched
+from ...model.tally import Reading, Status, combine, sort_statuses, text_of, unmatched
 from ..interface import StatusReader
 
 if TYPE_CHECKING:
@@ -20,10 +20,10 @@ def status_from_cloud(data: dict[str, Any]) -> Status:
     """A Cloud status object; a state this version does not know counts as UNKNOWN."""
     state = str(data.get("state") or "").strip().upper()
     return Status(
-        key=_text(data.get("key")),
+        key=text_of(data.get("key")),
         state=state if state in CLOUD_STATES else UNKNOWN,
-        name=_text(data.get("name")),
-        url=_text(data.get("url")),
+        name=text_of(data.get("name")),
+        url=text_of(data.get("url")),
     )
 
 
@@ -40,7 +40,3 @@ class CloudReader(StatusReader):
         others = [status for status in statuses if status.key != self.own_key]
         tally, _ = combine(others, own, {})
         return Reading(sha, sort_statuses(others), own, tally, 0, unmatched(others, self.patterns))
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)

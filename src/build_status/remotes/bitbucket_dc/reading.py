@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...model.states import STATES, UNKNOWN
-from ...model.tally import Reading, Status, combine, is_literal, sort_statuses, unmatched
+from ...model.tally import Reading, Status, combine, is_literal, sort_statuses, text_of, unmatched
 from ..interface import StatusReader
 from .api import PAGE, Api, NoEndpoint, NotInRepository
 from .target import Target
@@ -26,11 +26,11 @@ def status_from_rest(data: dict[str, Any]) -> Status:
     """A RestBuildStatus; a state this version does not know counts as UNKNOWN."""
     state = str(data.get("state") or "").strip().upper()
     return Status(
-        key=_text(data.get("key")),
+        key=text_of(data.get("key")),
         state=state if state in STATES else UNKNOWN,
-        name=_text(data.get("name")),
-        url=_text(data.get("url")),
-        build_number=_text(data.get("buildNumber")),
+        name=text_of(data.get("name")),
+        url=text_of(data.get("url")),
+        build_number=text_of(data.get("buildNumber")),
         duration_ms=_count(data.get("duration")),
         tests=_tests(data.get("testResults")),
     )
@@ -57,7 +57,7 @@ class Reader(StatusReader):
         self.outside: set[str] = set()
 
     def read(self, sha: str) -> Reading:
-        values = [value for value in self.api.statuses(sha, limit=PAGE) if _text(value.get("key"))]
+        values = [value for value in self.api.statuses(sha, limit=PAGE) if text_of(value.get("key"))]
         stats = self.api.stats(sha)
         own = next((status_from_rest(value) for value in values if value.get("key") == self.own_key), None)
         others = [self._exact(sha, value) for value in values if value.get("key") != self.own_key]
@@ -115,10 +115,6 @@ class Reader(StatusReader):
                 "shown as the commit-only list gives them."
             )
         return False, None
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
 
 
 def _count(value: Any) -> int | None:
