@@ -94,6 +94,11 @@ class BitbucketCloudEmulation(ConfiguredEmulation):
     def snapshot(self) -> dict[str, Any]:
         return {"repositories": self.store.commits(), "config": self.public_config()}
 
+    def html(self) -> str:
+        from .bitbucket_cloud_html import render
+
+        return render(self.store.commits(), self.public_config())
+
     def error_document(self, status: int, message: str, exception_name: str | None = None) -> Any:
         return error_document(RATE_LIMITED if status == 429 else message)
 
