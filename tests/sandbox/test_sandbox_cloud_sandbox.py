@@ -3,12 +3,14 @@ and reset."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 import requests
 from sandbox_helpers import OTHER_SHA, SHA, Client, cloud_path, cloud_status, legacy_path, status
 
+from build_status_sandbox import Sandbox
 from build_status_sandbox.bitbucket_cloud_config import DEFAULT_ACCESS_TOKEN, DEFAULT_API_TOKEN, DEFAULT_EMAIL
 
 
@@ -77,3 +79,19 @@ def test_the_state_has_the_cloud_statuses_and_reset_forgets_them(sandbox, cloud,
     assert anonymous.post("/_sandbox/reset").status_code == 204
     assert sandbox.state()["emulations"]["bitbucket-cloud"]["repositories"] == {}
     assert cloud.get(cloud_path(tail="/statuses/build/a")).status_code == 404
+
+
+def test_serve_announces_the_cloud_base_url_and_credentials():
+    from build_status_sandbox.command import _announce
+
+    sandbox = Sandbox()  # bound, not serving: announcing needs only its addresses
+    try:
+        out = io.StringIO()
+        _announce(sandbox, sandbox.bitbucket.config, False, False, out)
+    finally:
+        sandbox.stop()
+    text = out.getvalue()
+    assert f"Bitbucket Cloud base URL: {sandbox.url} (/2.0/repositories/<workspace>/<repo>/commit/<sha>/…)" in text
+    assert (
+        f"access token {DEFAULT_ACCESS_TOKEN} (Bearer), or {DEFAULT_EMAIL} with API token {DEFAULT_API_TOKEN}" in text
+    )
