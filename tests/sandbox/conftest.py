@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sandbox_helpers import Client
+from sandbox_helpers import Client, bearer
 
 from build_status_sandbox import Sandbox
 
@@ -26,6 +26,14 @@ def client(sandbox: Sandbox) -> Iterator[Client]:
 @pytest.fixture
 def anonymous(sandbox: Sandbox) -> Iterator[Client]:
     http = Client(sandbox.url, auth=None)
+    yield http
+    http.close()
+
+
+@pytest.fixture
+def cloud(sandbox: Sandbox) -> Iterator[Client]:
+    """A client of the Bitbucket Cloud emulation with the default access token (Bearer)."""
+    http = Client(sandbox.url, auth=bearer())
     yield http
     http.close()
 

@@ -6,6 +6,8 @@ from urllib.parse import quote
 
 import requests
 
+from build_status_sandbox.bitbucket_cloud_config import DEFAULT_ACCESS_TOKEN
+
 SHA = "0123456789abcdef0123456789abcdef01234567"
 OTHER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
 USER = ("sandbox", "sandbox-password")
@@ -15,6 +17,8 @@ TIMEOUT = 5
 WEBAPPIO_TOKEN = "webappio-token"
 WEBAPPIO_REPO = "sandbox-app"
 WEBAPPIO_API = "/webappio/api/v1"
+CLOUD_WORKSPACE = "acme"
+CLOUD_REPO = "app"
 
 
 def legacy_path(sha: str = SHA, version: str = "1.0") -> str:
@@ -23,6 +27,31 @@ def legacy_path(sha: str = SHA, version: str = "1.0") -> str:
 
 def builds_path(sha: str = SHA, project: str = "PROJ", slug: str = "repo") -> str:
     return f"/rest/api/latest/projects/{project}/repos/{slug}/commits/{sha}/builds"
+
+
+def cloud_path(
+    sha: str = SHA, tail: str = "/statuses/build", workspace: str = CLOUD_WORKSPACE, repo: str = CLOUD_REPO
+) -> str:
+    """``/2.0/repositories/<workspace>/<repo>/commit/<sha><tail>`` (Bitbucket Cloud)."""
+    return f"/2.0/repositories/{workspace}/{repo}/commit/{sha}{tail}"
+
+
+def cloud_status(key: str = "build-1", state: str = "SUCCESSFUL", **fields: object) -> dict:
+    return {"key": key, "state": state, "url": f"https://ci.example.com/{key}", **fields}
+
+
+def bearer(token: str = DEFAULT_ACCESS_TOKEN) -> requests.auth.AuthBase:
+    """``Authorization: Bearer <token>`` as a ``requests`` auth."""
+    return _Bearer(token)
+
+
+class _Bearer(requests.auth.AuthBase):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
 
 
 def webappio_path(*parts: object) -> str:
@@ -51,6 +80,9 @@ class Client:
 
     def post(self, path: str, **kwargs: object) -> requests.Response:
         return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: object) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
 
     def delete(self, path: str, **kwargs: object) -> requests.Response:
         return self.request("DELETE", path, **kwargs)

@@ -160,3 +160,25 @@ def test_admin_calls_are_never_faulted(sandbox, client):
     assert client.get("/").status_code == 200
     assert client.post("/_sandbox/reset").status_code == 204
     assert client.get("/rest/api/latest/build/capabilities").status_code == 200
+
+
+def test_a_rule_can_name_the_emulation_that_owns_the_path(sandbox, client):
+    sandbox.add_fault(status=502, times=None, emulation="coveralls")
+    assert client.post(legacy_path(), json=status()).status_code == 204  # Bitbucket's path: not faulted
+    assert client.post(builds_path(), json=status()).status_code == 204
+    assert client.post("/api/v1/jobs", json={}).status_code == 502  # Coveralls' path
+    assert client.post("/webhook", json={}).status_code == 502
+    assert client.get("/nowhere").status_code == 404  # a path no emulation owns
+    assert sandbox.faults.rules()[0]["emulation"] == "coveralls"
+    assert sandbox.faults.rules()[0]["hits"] == 2
+
+
+def test_a_rule_naming_an_unknown_emulation_is_refused(sandbox, client):
+    with pytest.raises(ValueError, match="no emulation named 'bitbuket'"):
+        sandbox.add_fault(status=503, emulation="bitbuket")
+    response = client.post("/_sandbox/faults", json=[{"status": 500}, {"status": 503, "emulation": "nope"}])
+    assert response.status_code == 400
+    assert "no emulation named 'nope'" in response.json()["errors"][0]["message"]
+    assert sandbox.faults.rules() == []  # all or nothing
+    with pytest.raises(ValueError, match="emulation must be"):
+        FaultRule(emulation="")

@@ -9,7 +9,7 @@ import pytest
 import requests
 from sandbox_helpers import SHA, TIMEOUT, Client, legacy_path, status
 
-from build_status_sandbox.ratelimit import RateLimiter
+from build_status_sandbox.ratelimit import RateLimiter, WindowLimiter
 
 CAPABILITIES = "/rest/api/latest/build/capabilities"
 
@@ -33,6 +33,28 @@ def test_token_bucket_arithmetic():
     assert limiter.acquire("a") == pytest.approx(0.5)
     clock.now += 100
     assert [limiter.acquire("a") for _ in range(4)][-1] > 0  # refills to burst, no more
+
+
+def test_rolling_window_arithmetic():
+    clock = FakeClock()
+    limiter = WindowLimiter(3, 60, clock=clock)
+    assert [limiter.acquire("a") for _ in range(2)] == [0.0, 0.0]
+    clock.now += 20
+    assert limiter.acquire("a") == 0.0
+    assert limiter.acquire("a") == pytest.approx(40.0)  # until the first request leaves the window
+    assert limiter.acquire("b") == 0.0  # each credential is counted on its own
+    clock.now += 30
+    assert limiter.acquire("a") == pytest.approx(10.0)  # refused requests are not counted
+    clock.now += 10
+    assert [limiter.acquire("a") for _ in range(3)] == [0.0, 0.0, pytest.approx(20.0)]  # two left the window
+    limiter.clear()
+    assert limiter.acquire("a") == 0.0
+
+
+@pytest.mark.parametrize(("limit", "window"), [(0, 60), (True, 60), (1.5, 60), (3, 0), (3, -1), (3, float("inf"))])
+def test_rolling_window_settings_are_checked(limit, window):
+    with pytest.raises(ValueError):
+        WindowLimiter(limit, window)
 
 
 @pytest.mark.parametrize(("wait", "header"), [(0.01, "1"), (0.5, "1"), (1.0, "1"), (1.2, "2"), (10.0, "10")])

@@ -1,4 +1,5 @@
-"""An embedded local emulation of Bitbucket's build-status REST API, Coveralls and webapp.io's CI-jobs API.
+"""An embedded local emulation of Bitbucket's build-status REST API (Data Center and Cloud), Coveralls and
+webapp.io's CI-jobs API.
 
 ::
 
@@ -7,6 +8,7 @@
     with Sandbox() as sandbox:           # 127.0.0.1, a free port
         ...                               # point the client at sandbox.url
         sandbox.bitbucket.statuses(sha)   # what was posted
+        sandbox.bitbucket_cloud.statuses("acme", "app", sha)  # what was posted to Cloud's /2.0/repositories/…
         sandbox.coveralls.build("42")     # a Coveralls parallel build (uploads + webhook at sandbox.url)
         sandbox.webappio.add_job(script=("RUNNING", "SUCCEEDED"))  # a webapp.io run, API at sandbox.webappio_url
 
@@ -26,6 +28,8 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .bitbucket import BitbucketConfig, BitbucketEmulation
+    from .bitbucket_cloud import BitbucketCloudEmulation
+    from .bitbucket_cloud_config import BitbucketCloudConfig
     from .coveralls import CoverallsConfig, CoverallsEmulation
     from .emulation import Emulation
     from .faults import FaultRule, Faults
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
     from .webappio import WebappioConfig, WebappioEmulation
 
 __all__ = [
+    "BitbucketCloudConfig",
+    "BitbucketCloudEmulation",
     "BitbucketConfig",
     "BitbucketEmulation",
     "CoverallsConfig",
@@ -49,6 +55,8 @@ __all__ = [
 ]
 
 _WHERE = {
+    "BitbucketCloudConfig": "bitbucket_cloud_config",
+    "BitbucketCloudEmulation": "bitbucket_cloud",
     "BitbucketConfig": "bitbucket",
     "BitbucketEmulation": "bitbucket",
     "CoverallsConfig": "coveralls",

@@ -21,7 +21,7 @@ class SandboxApp:
     def __init__(self, rate: float | None = None, burst: int | None = None) -> None:
         self._lock = threading.Lock()
         self._emulations: dict[str, Emulation] = {}
-        self.faults = Faults(rate, burst)
+        self.faults = Faults(rate, burst, lambda: list(self._emulations))
         self.log = RequestLog()
         self.admin = Admin(self)
 
@@ -45,6 +45,13 @@ class SandboxApp:
     def emulations(self) -> list[Emulation]:
         return list(self._emulations.values())
 
+    def owner(self, request: Request) -> Emulation | None:
+        """The emulation one of whose routes matches the path (whatever the method), or None."""
+        for emulation in self.emulations:
+            if any(pattern.fullmatch(request.path) for _, pattern, _ in emulation.routes()):
+                return emulation
+        return None
+
     # -- requests ------------------------------------------------------------------------------
     def handle(self, request: Request, received: float | None = None) -> Outcome:
         """Answer a request.  Everything except admin calls is logged before it is answered."""
@@ -52,7 +59,7 @@ class SandboxApp:
             received = time.monotonic()
         if self.admin.owns(request):
             return Outcome(self._call(self.admin.handle, request))
-        outcome = self.faults.check(request)
+        outcome = self.faults.check(request, self.owner(request))
         if outcome is None:
             outcome = Outcome(self._route(request))
         elif outcome.action in CARRIED_OUT:  # carried out, but its answer will be odd or break off

@@ -11,6 +11,9 @@ import threading
 from typing import TextIO
 
 from .bitbucket import TOKEN_KINDS, BitbucketConfig, parse_version
+from .bitbucket_cloud_config import DEFAULT_ACCESS_TOKEN as CLOUD_ACCESS_TOKEN
+from .bitbucket_cloud_config import DEFAULT_API_TOKEN as CLOUD_API_TOKEN
+from .bitbucket_cloud_config import DEFAULT_EMAIL as CLOUD_EMAIL
 from .coveralls import DEFAULT_REPO_TOKEN
 from .server import Sandbox
 from .usage import EXIT_INPUT, argument_parser, error
@@ -172,6 +175,13 @@ def _announce(
     else:
         lines.append("Tokens: sandbox-token (personal; Bearer, or Basic password of user sandbox),")
         lines.append("        sandbox-repo-token (repository HTTP access token; Bearer only)")
+    lines.append(
+        f"Bitbucket Cloud base URL: {sandbox.bitbucket_cloud_url} (/2.0/repositories/<workspace>/<repo>/commit/<sha>/…)"
+    )
+    lines.append(
+        f"Bitbucket Cloud: access token {CLOUD_ACCESS_TOKEN} (Bearer), or {CLOUD_EMAIL} with API token "
+        f"{CLOUD_API_TOKEN} (Basic)"
+    )
     lines.append(f"Coveralls endpoint: {sandbox.url} (job uploads, parallel build webhook)")
     lines.append(f"Coveralls repo token: {DEFAULT_REPO_TOKEN}")
     repositories = ", ".join(sandbox.webappio.config.repositories)

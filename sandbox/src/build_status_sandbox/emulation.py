@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from .messages import Request, Response
+from .messages import Request, Response, error_body
 
 Handler = Callable[[Request], Response]
 Route = tuple[str, "re.Pattern[str]", Handler]
@@ -45,6 +45,12 @@ class Emulation:
     def html(self) -> str:
         """An HTML fragment for the overview page; everything user-supplied must be escaped."""
         return ""
+
+    def error_document(self, status: int, message: str, exception_name: str | None = None) -> Any:
+        """The body this service answers an error with; fault rules and the sandbox's rate limit answer the
+        emulation's paths with it.  The default is Bitbucket Data Center's ``{"errors": [...]}``."""
+        del status
+        return error_body(message, None, exception_name)
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a run-time configuration change (``POST /_sandbox/config/<name>``) and return the

@@ -10,11 +10,15 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .messages import Outcome, Request, Response, error_body
+from .messages import Outcome, Request, Response
 from .ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from .emulation import Emulation
 
 #: Every delay or hang ends after this many seconds at the latest (and when the sandbox stops).
 MAX_DELAY = 60.0
@@ -29,7 +33,7 @@ MAX_DELAY = 60.0
 ACTIONS = ("respond", "close", "hang", "truncate", "interim", "corrupt", "bomb", "gzip2", "endless")
 #: The actions after which the emulation has carried the request out.
 CARRIED_OUT = ("truncate", "interim", "corrupt")
-RULE_FIELDS = ("status", "times", "path", "method", "retry_after", "body", "delay", "action", "headers")
+RULE_FIELDS = ("status", "times", "path", "method", "emulation", "retry_after", "body", "delay", "action", "headers")
 
 RATE_LIMITED_MESSAGE = "Too many requests. You have been rate limited; retry after the time in Retry-After."
 RATE_LIMITED_EXCEPTION = "com.atlassian.bitbucket.throttle.ThrottledException"
@@ -40,13 +44,17 @@ class FaultRule:
     """One queued fault.  ``times=None`` means it never gets used up.
 
     ``path`` is a regular expression searched for in the request path; ``method`` is compared
-    case-insensitively.  ``body`` None means a Bitbucket-style error document for status >= 400.
+    case-insensitively; ``emulation`` names the emulation whose routes the path must belong to
+    (``"bitbucket"``, ``"bitbucket-cloud"``, ``"coveralls"``, ``"webappio"``...).  ``body`` None means the
+    error document of the emulation that owns the path (Bitbucket Data Center's when none does) for
+    status >= 400.
     """
 
     status: int = 503
     times: Optional[int] = 1
     path: Optional[str] = None
     method: Optional[str] = None
+    emulation: Optional[str] = None
     retry_after: Optional[str] = None
     body: Any = None
     delay: float = 0.0
@@ -77,6 +85,8 @@ class FaultRule:
             if not isinstance(self.method, str):
                 raise ValueError(f"method must be a string, not {self.method!r}")
             self.method = self.method.upper()
+        if self.emulation is not None and (not isinstance(self.emulation, str) or not self.emulation):
+            raise ValueError(f"emulation must be the name of an emulation, not {self.emulation!r}")
         if self.retry_after is not None:
             if isinstance(self.retry_after, bool) or not isinstance(self.retry_after, (str, int)):
                 raise ValueError(f"retry_after must be a header value, not {self.retry_after!r}")
@@ -106,12 +116,15 @@ class FaultRule:
             raise ValueError(f"unknown fault rule field(s): {', '.join(unknown)}; known: {', '.join(RULE_FIELDS)}")
         return cls(**data)
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, emulation: str | None = None) -> bool:
+        """Whether the rule applies to a request; ``emulation`` is the name of the one owning the path."""
         if self.method is not None and self.method != method.upper():
+            return False
+        if self.emulation is not None and self.emulation != emulation:
             return False
         return self._path_re is None or self._path_re.search(path) is not None
 
-    def outcome(self) -> Outcome:
+    def outcome(self, owner: Emulation | None = None) -> Outcome:
         if self.action in CARRIED_OUT or self.action in ("close", "hang"):
             return Outcome(None, self.action, self.delay, fault=self.action)
         if self.action != "respond":
@@ -123,7 +136,7 @@ class FaultRule:
             headers["Retry-After"] = self.retry_after
         body = self.body
         if body is None and self.status >= 400:
-            body = error_body(f"Sandbox fault: HTTP {self.status}.", None, None)
+            body = error_document(owner, self.status, f"Sandbox fault: HTTP {self.status}.")
         return Outcome(Response(self.status, body, headers), "respond", self.delay, fault="respond")
 
     def to_json(self) -> dict:
@@ -134,10 +147,26 @@ class FaultRule:
         return data
 
 
-class Faults:
-    """The fault rules (a queue, first match wins) and the optional rate limit, behind one lock."""
+def error_document(owner: Emulation | None, status: int, message: str, exception_name: str | None = None) -> Any:
+    """The error body the emulation owning the path answers with (Bitbucket Data Center's when none does)."""
+    from .emulation import Emulation
 
-    def __init__(self, rate: float | None = None, burst: int | None = None) -> None:
+    return (owner or Emulation()).error_document(status, message, exception_name)
+
+
+class Faults:
+    """The fault rules (a queue, first match wins) and the optional rate limit, behind one lock.
+
+    ``emulation_names`` (when given) lists the emulations a rule may name; a rule naming another is refused.
+    """
+
+    def __init__(
+        self,
+        rate: float | None = None,
+        burst: int | None = None,
+        emulation_names: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
+        self._emulation_names = emulation_names
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
         self._initial = (rate, burst)
@@ -151,9 +180,17 @@ class Faults:
             rule = FaultRule(**fields)
         elif fields:
             raise TypeError("give either a FaultRule or its fields, not both")
+        self._check_emulation(rule)
         with self._lock:
             self._rules.append(rule)
         return rule
+
+    def _check_emulation(self, rule: FaultRule) -> None:
+        if rule.emulation is None or self._emulation_names is None:
+            return
+        names = sorted(self._emulation_names())
+        if rule.emulation not in names:
+            raise ValueError(f"no emulation named {rule.emulation!r}; known: {', '.join(names)}")
 
     def rules(self) -> list[dict]:
         with self._lock:
@@ -190,15 +227,17 @@ class Faults:
         return None if limiter is None else limiter.to_json()
 
     # -- checking a request --------------------------------------------------------------------
-    def check(self, request: Request) -> Outcome | None:
-        """The fault for this request (consuming it), or None to let the emulation answer."""
+    def check(self, request: Request, owner: Emulation | None = None) -> Outcome | None:
+        """The fault for this request (consuming it), or None to let the emulation answer; ``owner`` is the
+        emulation whose routes the path belongs to."""
+        name = None if owner is None else owner.name
         with self._lock:
             for index, rule in enumerate(self._rules):
-                if rule.matches(request.method, request.path):
+                if rule.matches(request.method, request.path, name):
                     rule.hits += 1
                     if rule.times is not None and rule.hits >= rule.times:
                         del self._rules[index]
-                    return rule.outcome()
+                    return rule.outcome(owner)
             limiter = self._limiter
         if limiter is None:
             return None
@@ -207,7 +246,7 @@ class Faults:
             return None
         response = Response(
             429,
-            error_body(RATE_LIMITED_MESSAGE, None, RATE_LIMITED_EXCEPTION),
+            error_document(owner, 429, RATE_LIMITED_MESSAGE, RATE_LIMITED_EXCEPTION),
             {"Retry-After": RateLimiter.retry_after(wait)},
         )
         return Outcome(response, fault="rate-limit")
@@ -242,6 +281,8 @@ class Faults:
                 rules = [FaultRule.from_json(data)]
         else:
             raise ValueError("expected a fault rule object, a list of rules, or {rules, rate, burst}")
+        for rule in rules:
+            self._check_emulation(rule)
         for rule in rules:
             self.add(rule)
         if rate_change is not None:

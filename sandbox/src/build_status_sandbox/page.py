@@ -12,6 +12,7 @@ STATE_COLOURS = {
     "INPROGRESS": "blue",
     "CANCELLED": "grey",
     "UNKNOWN": "grey",
+    "STOPPED": "grey",
 }
 
 #: A strict policy: no scripts, no external anything; only the inline style sheet.

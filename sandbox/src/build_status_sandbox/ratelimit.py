@@ -1,10 +1,12 @@
-"""A token-bucket rate limit per credential, like Bitbucket Data Center's per-user limit."""
+"""Rate limits per credential: a token bucket, like Bitbucket Data Center's per-user limit, and a count of
+requests in a rolling window, like Bitbucket Cloud's per-user hourly limit."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+from collections import deque
 from typing import Callable
 
 #: Bitbucket Data Center's default bucket size (its default refill rate is 5 tokens/s).
@@ -58,6 +60,39 @@ class RateLimiter:
 
     def to_json(self) -> dict:
         return {"rate": self.rate, "burst": self.burst}
+
+
+class WindowLimiter:
+    """At most ``limit`` requests per credential in any ``window`` seconds (a rolling window); refused
+    requests are not counted.  Thread-safe."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a whole number of at least 1, not {limit!r}")
+        if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window < math.inf:
+            raise ValueError(f"window must be a positive number of seconds, not {window!r}")
+        self.limit = limit
+        self.window = float(window)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._times: dict[str, deque[float]] = {}
+
+    def acquire(self, credential: str) -> float:
+        """0.0 if the request may go ahead (it is counted), else the seconds until the credential's oldest
+        counted request leaves the window."""
+        with self._lock:
+            now = self._clock()
+            times = self._times.setdefault(credential, deque())
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) < self.limit:
+                times.append(now)
+                return 0.0
+            return times[0] + self.window - now
+
+    def clear(self) -> None:
+        with self._lock:
+            self._times.clear()
 
 
 def check_rate_limit(rate: object, burst: object) -> tuple[float, int]:

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .app import SandboxApp
 from .bitbucket import BitbucketConfig, BitbucketEmulation
+from .bitbucket_cloud import BitbucketCloudEmulation
+from .bitbucket_cloud_config import BitbucketCloudConfig
 from .coveralls import CoverallsConfig, CoverallsEmulation
 from .emulation import Emulation
 from .faults import MAX_DELAY, FaultRule, Faults
@@ -287,13 +289,17 @@ class _Server(ThreadingHTTPServer):
 
 
 class Sandbox:
-    """A local emulation of Bitbucket's build-status REST API, Coveralls and webapp.io (plus plugged-in emulations).
+    """A local emulation of Bitbucket's build-status REST API (Data Center and Cloud), Coveralls and webapp.io
+    (plus plugged-in emulations).
 
     ::
 
         with Sandbox() as sandbox:
             post(f"{sandbox.url}/rest/build-status/1.0/commits/{sha}", json=..., auth=("sandbox", "sandbox-password"))
             sandbox.bitbucket.statuses(sha)
+            post(f"{sandbox.url}/2.0/repositories/acme/app/commit/{sha}/statuses/build", json=...,
+                 headers={"Authorization": "Bearer sandbox-cloud-access-token"})
+            sandbox.bitbucket_cloud.statuses("acme", "app", sha)
 
     It binds when constructed (``port=0`` picks a free port, so :attr:`url` is known at once) and
     serves after :meth:`start` (background thread) or :meth:`serve_forever` (this thread).
@@ -305,6 +311,7 @@ class Sandbox:
         port: int = 0,
         *,
         bitbucket: BitbucketConfig | dict | None = None,
+        bitbucket_cloud: BitbucketCloudConfig | dict | None = None,
         coveralls: CoverallsConfig | dict | None = None,
         webappio: WebappioConfig | dict | None = None,
         rate: float | None = None,
@@ -314,6 +321,10 @@ class Sandbox:
             bitbucket = BitbucketConfig(**bitbucket)
         elif bitbucket is not None and not isinstance(bitbucket, BitbucketConfig):
             raise TypeError("bitbucket must be a BitbucketConfig or a dict of its fields")
+        if isinstance(bitbucket_cloud, dict):
+            bitbucket_cloud = BitbucketCloudConfig(**bitbucket_cloud)
+        elif bitbucket_cloud is not None and not isinstance(bitbucket_cloud, BitbucketCloudConfig):
+            raise TypeError("bitbucket_cloud must be a BitbucketCloudConfig or a dict of its fields")
         if isinstance(coveralls, dict):
             coveralls = CoverallsConfig(**coveralls)
         elif coveralls is not None and not isinstance(coveralls, CoverallsConfig):
@@ -325,11 +336,14 @@ class Sandbox:
         self.app = SandboxApp(rate, burst)
         self._bitbucket = BitbucketEmulation(bitbucket)
         self.app.add(self._bitbucket)
+        self._bitbucket_cloud = BitbucketCloudEmulation(bitbucket_cloud)
+        self.app.add(self._bitbucket_cloud)
         self._coveralls = CoverallsEmulation(coveralls)
         self.app.add(self._coveralls)
         self._webappio = WebappioEmulation(webappio)
         self.app.add(self._webappio)
         self._server = _Server((host, port), self.app)
+        self._bitbucket_cloud.default_base_url = self.url
         self._coveralls.default_base_url = self.url
         self._webappio.default_base_url = self.url
         self._thread: threading.Thread | None = None
@@ -420,6 +434,12 @@ class Sandbox:
         return self.url + self._bitbucket.config.context_path
 
     @property
+    def bitbucket_cloud_url(self) -> str:
+        """The Bitbucket Cloud base URL (what ``https://api.bitbucket.org`` is for the real service): :attr:`url`;
+        its paths start with ``/2.0/repositories/``."""
+        return self.url
+
+    @property
     def webappio_url(self) -> str:
         """The webapp.io API base URL (what ``https://webapp.io/api/v1`` is for the real service)."""
         return self.url + "/webappio/api/v1"
@@ -428,6 +448,11 @@ class Sandbox:
     @property
     def bitbucket(self) -> BitbucketEmulation:
         return self._bitbucket
+
+    @property
+    def bitbucket_cloud(self) -> BitbucketCloudEmulation:
+        """The Bitbucket Cloud emulation, served at :attr:`url` (``/2.0/repositories/…/statuses``)."""
+        return self._bitbucket_cloud
 
     @property
     def coveralls(self) -> CoverallsEmulation:
