@@ -22,25 +22,28 @@ INPUTS: tuple[Input, ...] = (
     Input(
         "bitbucket-url",
         "Base URL of Bitbucket Server / Data Center, including any context path "
-        "(https://bitbucket.example.com, http://host:7990/stash).",
+        "(https://bitbucket.example.com, http://host:7990/stash). With bitbucket-workspace (Bitbucket Cloud): "
+        "https://api.bitbucket.org unless set (a proxy).",
         metavar="URL",
         parse=lambda name, given: _base_url(name, given),
     ),
     Input(
         "bitbucket-token",
-        "HTTP access token or personal access token, sent as 'Authorization: Bearer'. "
-        "Project and repository tokens only work this way.",
+        "Sent as 'Authorization: Bearer'. Data Center: an HTTP access token or personal access token (project "
+        "and repository tokens only work this way). Cloud: a repository, project or workspace access token, or "
+        "an OAuth token.",
         secret=True,
         metavar="TOKEN",
     ),
     Input(
         "bitbucket-username",
-        "User name for Basic authentication (with bitbucket-password).",
+        "User name for Basic authentication (with bitbucket-password); on Cloud, the Atlassian account e-mail.",
         metavar="NAME",
     ),
     Input(
         "bitbucket-password",
-        "Password or personal access token for Basic authentication (with bitbucket-username).",
+        "Password or personal access token for Basic authentication (with bitbucket-username); on Cloud, an "
+        "API token of that account (app passwords no longer work).",
         secret=True,
         metavar="PASSWORD",
     ),
@@ -52,7 +55,7 @@ INPUTS: tuple[Input, ...] = (
     ),
     Input(
         "bitbucket-repo",
-        "Repository slug (with bitbucket-project).",
+        "Repository slug (with bitbucket-project, or with bitbucket-workspace on Cloud).",
         metavar="SLUG",
     ),
     Input(

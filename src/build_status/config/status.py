@@ -29,21 +29,23 @@ INPUTS: tuple[Input, ...] = (
     ),
     Input(
         "state",
-        "INPROGRESS, SUCCESSFUL, FAILED, CANCELLED or UNKNOWN (any case). Empty: taken from job-status "
-        "(or from the webapp.io run relayed).",
+        "INPROGRESS, SUCCESSFUL, FAILED, CANCELLED or UNKNOWN (any case; on Bitbucket Cloud CANCELLED is "
+        "posted as STOPPED and UNKNOWN is refused). Empty: taken from job-status (or from the webapp.io run "
+        "relayed).",
         metavar="STATE",
     ),
     Input(
         "job-status",
         "The job's outcome, used when state is empty: success → SUCCESSFUL, failure → FAILED, "
-        "cancelled → CANCELLED where the server accepts it, else FAILED.",
+        "cancelled → CANCELLED where the server accepts it (STOPPED on Bitbucket Cloud), else FAILED.",
         default="${{ job.status }}",
         metavar="STATUS",
     ),
     Input(
         "key",
-        "Build key, at most 255 characters. Default: stable across re-runs and distinct per workflow, job "
-        "and matrix combination, so a re-run replaces a red result (webapp.io/<webappio-repo> when relaying).",
+        "Build key, at most 255 characters (40 on Bitbucket Cloud). Default: stable across re-runs and distinct "
+        "per workflow, job and matrix combination, so a re-run replaces a red result (webapp.io/<webappio-repo> "
+        "when relaying); a longer one keeps its start and ends with a hash of the whole.",
         metavar="KEY",
     ),
     Input(
@@ -76,8 +78,9 @@ INPUTS: tuple[Input, ...] = (
     ),
     Input(
         "ref",
-        "The pushed ref, starting with refs/ (repository-scoped endpoint). Default: the pull request's head "
-        "branch, else the pushed ref.",
+        "The pushed ref, starting with refs/ (repository-scoped endpoint; on Bitbucket Cloud its branch is "
+        "the status's refname, which shows it on that branch's pull requests). Default: the pull request's "
+        "head branch, else the pushed ref.",
         default="${{ github.event.pull_request.head.ref && "
         "format('refs/heads/{0}', github.event.pull_request.head.ref) || github.ref }}",
         fallback=lambda ctx: ctx.pushed_ref,
