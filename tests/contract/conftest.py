@@ -1,4 +1,12 @@
-"""Stoplight Prism serving the official Bitbucket build-status contract on loopback."""
+"""Stoplight Prism serving the official Bitbucket contracts on loopback.
+
+- ``prism_url``: Prism mocking Bitbucket Data Center's build-status contract;
+- ``prism_cloud_url``: Prism mocking Bitbucket Cloud's commit-status contract (paths under ``/2.0``);
+- ``prism_cloud_proxy``: Prism *validating* Bitbucket Cloud's contract in front of a stand-in that answers as
+  Bitbucket does (the status object sent comes back): requests and answers that break the contract are
+  refused (``--errors``), the rest pass through. A mock answers the contract's canned object, never the
+  status sent, so only this way can a post count as landed.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +16,18 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from .cloud_standin import CloudStandIn
+
 HERE = Path(__file__).parent
 PRISM = HERE / "node_modules" / ".bin" / "prism"
 SPEC = HERE.parent / "data" / "bitbucket-dc-build-status.openapi.json"
+CLOUD_SPEC = HERE.parent / "data" / "bitbucket-cloud-statuses-reports.openapi.json"
 START_TIMEOUT = 60
 
 
@@ -24,15 +37,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def prism_url():
+@contextmanager
+def serve(command: str, spec: Path, *args: str) -> Iterator[str]:
+    """``prism <command> -h 127.0.0.1 -p PORT <spec> [args]`` until the block ends; yields its base URL."""
     if not PRISM.exists():
         if os.environ.get("CI"):
             pytest.fail("Prism is not installed: scripts/setup test installs it (npm ci --prefix tests/contract)")
         pytest.skip("Prism is not installed: run scripts/setup test")
     port = _free_port()
     proc = subprocess.Popen(
-        [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
+        [str(PRISM), command, "-h", "127.0.0.1", "-p", str(port), str(spec), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -65,3 +79,30 @@ def prism_url():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def prism_url():
+    with serve("mock", SPEC) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def prism_cloud_url():
+    with serve("mock", CLOUD_SPEC) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def cloud_standin():
+    with CloudStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
+def prism_cloud_proxy(cloud_standin):
+    """Prism validating the Cloud contract both ways in front of ``cloud_standin``; yields Prism's URL (the
+    stand-in names its next pages under it, as Bitbucket names its own)."""
+    with serve("proxy", CLOUD_SPEC, cloud_standin.url, "--errors") as url:
+        cloud_standin.public_url = url
+        yield url
