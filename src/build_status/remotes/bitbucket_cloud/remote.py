@@ -132,10 +132,9 @@ class BitbucketCloud(StatusRemote):
         return body
 
     def ignored(self, status: BuildStatus) -> tuple[str, ...]:
-        """The inputs that have no field on Cloud: said in a debug line, not sent."""
-        return tuple(
-            name for name, given in (("parent", status.parent), ("build-number", status.build_number)) if given
-        )
+        """``parent`` has no meaning on Cloud (no Required builds): said in a debug line, not sent (the build
+        number has no field either; it is in the default description's run number)."""
+        return ("parent",) if status.parent else ()
 
     def read_requests(self, commit: str) -> tuple[list[Request], str]:
         shown = (f"Authorization: {self.auth.shown}", "Accept: application/json")
