@@ -80,6 +80,7 @@ def test_no_client_module_is_longer_than_about_300_lines(path):
 #: Each remote's paths and field names, and the one package that may spell them.
 REMOTE_WORDS = {
     "remotes/bitbucket_dc": ("/rest/", "build-status/1.0", "richBuildStatus", "testResults", "buildNumber"),
+    "remotes/bitbucket_cloud": ("/repositories/", "statuses/build", "refname", "pagelen"),
     "remotes/coveralls.py": ("/webhook", "build_num", "carryforward="),
     "remotes/webappio.py": ("/runners/", "/search", "layerfile_relative_path", "runner_index"),
 }
