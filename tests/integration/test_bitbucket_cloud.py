@@ -143,6 +143,27 @@ def test_an_explicit_key_over_40_is_an_input_error_and_nothing_is_sent(sandbox, 
     assert [status["key"] for status in stored(sandbox)] == ["k" * 40]
 
 
+def test_a_long_default_name_is_cut_to_what_cloud_takes(sandbox, step):
+    result = step(cloud(), job=Job(sha=SHA, matrix={"target": "x" * 300}))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (status,) = stored(sandbox)
+    assert status["name"].startswith("CI › build (xxx") and status["name"].endswith("…")
+    assert len(status["name"]) == 254  # "name < 255", the limit other clients keep (unverified on Cloud)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "limit"),
+    [("name", "n" * 255, 254), ("url", "https://ci.example.com/" + "u" * 427, 449)],
+)
+def test_an_explicit_name_or_url_over_the_limit_is_an_input_error(sandbox, step, name, value, limit):
+    result = step(cloud(**{name: value}))
+    assert result.returncode == 2
+    line = one_error(result)
+    assert f"Input '{name}'" in line and f"{len(value)} characters" in line and f"at most {limit}" in line
+    assert sandbox.requests() == []
+    assert step(cloud(**{name: value[:limit]})).returncode == 0  # at the limit it lands
+
+
 def test_parent_is_ignored_with_a_debug_line(sandbox, step):
     result = step(cloud(parent="CI/all"), extra_env={"RUNNER_DEBUG": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
