@@ -95,7 +95,8 @@ class CloudConnection(StatusConnection):
 
 
 def cloud_message(response: requests.Response, limit: int = 500) -> str:
-    """Cloud's own words: ``error.message`` with its ``fields`` (``key: Ensure this value …``)."""
+    """Cloud's own words: ``error.message`` with its ``fields`` (``key: Ensure this value …``), each field
+    once (Cloud's message often lists them already)."""
     data = answers.parse_json(response)
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict) and isinstance(error.get("message"), str):
@@ -106,6 +107,7 @@ def cloud_message(response: requests.Response, limit: int = 500) -> str:
                 f"{name}: {' '.join(str(item) for item in items) if isinstance(items, list) else items}"
                 for name, items in fields.items()
             ]
+            said = [part for part in said if part not in text]
             text += f" ({'; '.join(said)})" if said else ""
         return cut(text, limit)
     if answers.is_html(response):
