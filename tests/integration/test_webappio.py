@@ -292,8 +292,8 @@ def test_pull_request_trigger_runs_the_head_branch_and_commit(sandbox, step):
 class FailAfterFirst(FaultRule):
     """Lets the first matching request through, then answers 500: webapp.io goes down mid-relay."""
 
-    def outcome(self):
-        return None if self.hits == 1 else super().outcome()
+    def outcome(self, owner=None):
+        return None if self.hits == 1 else super().outcome(owner)
 
 
 def test_runners_are_not_asked_for_after_webappio_failed(sandbox, step):

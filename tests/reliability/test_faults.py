@@ -216,7 +216,7 @@ class Redirect(FaultRule):
         super().__init__(**fields)
         self.location = location
 
-    def outcome(self) -> Outcome:
+    def outcome(self, owner: Any = None) -> Outcome:
         return Outcome(Response(302, "", {"Location": self.location}), "respond", 0.0, fault="respond")
 
 
