@@ -31,10 +31,11 @@ def one_error(result) -> str:
     [
         (200, LOGIN_PAGE, {"Content-Type": "text/html; charset=utf-8"}, "a login page or gateway"),
         (201, {}, None, "Check that bitbucket-url is Bitbucket Cloud's API"),
+        (200, "", None, "Check that bitbucket-url is Bitbucket Cloud's API"),
         (200, {"type": "error", "error": {"message": "Gateway says hello"}}, None, "Gateway says hello"),
         (201, {"type": "build", "key": "CI/other", "state": "SUCCESSFUL"}, None, "not with the status it was sent"),
     ],
-    ids=["HTML page", "empty object", "error document", "another key"],
+    ids=["HTML page", "empty object", "empty body", "error document", "another key"],
 )
 def test_a_2xx_without_the_status_sent_is_a_failure(sandbox, step, status, body, headers, said):
     sandbox.add_fault(
