@@ -200,6 +200,18 @@ def test_refname_is_the_pushed_branch_and_none_for_a_tag(sandbox, step, ref, ref
     assert stored(sandbox)[0].get("refname") == refname
 
 
+def test_workspace_and_repository_may_be_named_by_their_uuids(sandbox, step):
+    from build_status_sandbox.bitbucket_cloud_config import repository_uuid, workspace_uuid
+
+    sandbox.bitbucket_cloud.configure({"repositories": ["acme/app"]})
+    names = {"bitbucket-workspace": workspace_uuid("acme"), "bitbucket-repo": repository_uuid("acme", "app")}
+    result = step(cloud(**names))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (post,) = cloud_requests(sandbox)
+    assert post["path"].startswith(f"/2.0/repositories/{names['bitbucket-workspace']}/{names['bitbucket-repo']}/")
+    assert [s["state"] for s in stored(sandbox)] == ["SUCCESSFUL"]
+
+
 # -- inputs Cloud has no use for -----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("inputs", "named", "words"),
@@ -239,3 +251,11 @@ def test_dry_run_shows_the_cloud_request_and_sends_nothing(sandbox, step):
     assert basic_run.returncode == 0
     assert "Authorization: Basic ***" in basic_run.stdout
     assert sandbox.requests() == []
+
+
+def test_bitbucket_url_defaults_to_clouds_api(sandbox, step):
+    result = step(cloud(**{"bitbucket-url": None, "dry-run": "true"}))  # dry run: nothing leaves the machine
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"dry-run: POST https://api.bitbucket.org/2.0/repositories/acme/app/commit/{SHA}/statuses/build" in (
+        result.stdout
+    )
