@@ -18,7 +18,20 @@ REPO_TOKEN = "bbRp0-3Kd8sV1nQ6"
 USER, PASSWORD = "sandbox", "pW0rd-Lr5tY8uJ2c"
 COVERALLS_TOKEN = "cvT0k-9f3b2c7e1a"
 WEBAPPIO_TOKEN = "waT0k-5e4d3c2b1a"
-SECRETS = [TOKEN, REPO_TOKEN, PASSWORD, basic(USER, PASSWORD), COVERALLS_TOKEN, WEBAPPIO_TOKEN]
+#: Bitbucket Cloud: a repository access token (Bearer), and a user's Atlassian e-mail with an API token (Basic).
+CLOUD_TOKEN = "atT0k-Zq81xV4mW7"
+CLOUD_EMAIL, CLOUD_API_TOKEN = "dev@example.com", "apT0k-Lm52sD9pF3"
+SECRETS = [
+    TOKEN,
+    REPO_TOKEN,
+    PASSWORD,
+    basic(USER, PASSWORD),
+    COVERALLS_TOKEN,
+    WEBAPPIO_TOKEN,
+    CLOUD_TOKEN,
+    CLOUD_API_TOKEN,
+    basic(CLOUD_EMAIL, CLOUD_API_TOKEN),
+]
 #: The Bitbucket emulation as every test starts with it: these credentials only.
 BITBUCKET_DEFAULTS = {
     "version": "9.2",
@@ -26,6 +39,19 @@ BITBUCKET_DEFAULTS = {
     "repositories": None,
     "users": {USER: PASSWORD},
     "tokens": {TOKEN: "personal", REPO_TOKEN: "http-access"},
+}
+
+
+#: The Bitbucket Cloud emulation as every test starts with it: these credentials only, every repository, no
+#: admins, no rate limit.
+CLOUD_DEFAULTS = {
+    "access_tokens": {CLOUD_TOKEN: "ci-access-token"},
+    "users": {CLOUD_EMAIL: CLOUD_API_TOKEN},
+    "repositories": None,
+    "admins": [],
+    "rate_limit": None,
+    "rate_window": 3600.0,
+    "retry_after": False,
 }
 
 
@@ -61,6 +87,7 @@ def _sandbox():
 def sandbox(_sandbox):
     _sandbox.reset()
     _sandbox.bitbucket.configure(BITBUCKET_DEFAULTS)
+    _sandbox.bitbucket_cloud.configure(CLOUD_DEFAULTS)
     _sandbox.coveralls.configure({"repo_tokens": [COVERALLS_TOKEN]})
     _sandbox.webappio.configure(WEBAPPIO_DEFAULTS)
     yield _sandbox

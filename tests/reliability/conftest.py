@@ -2,7 +2,8 @@
 
 Fixtures:
 
-- ``sandbox``: one Sandbox (Bitbucket, Coveralls, webapp.io) for the session, reset for every test.
+- ``sandbox``: one Sandbox (Bitbucket Data Center and Cloud, Coveralls, webapp.io) for the session, reset
+  for every test.
 - ``run_step_checked``: run one step (``inputs``, optional ``extra_env``/``job``) and get a
   :class:`Checked` result; it fails the test if a secret leaked anywhere the step wrote (stdout, stderr,
   the file commands, any file left in the step's directory) or a traceback was printed.
@@ -29,12 +30,19 @@ TOKEN = "bbT0k-8a7b6c5d4e3f"
 USER, PASSWORD = "relia", "pw-9z8y7x6w5v"
 COVERALLS_TOKEN = "cvT0k-1a2b3c4d5e"
 WEBAPPIO_TOKEN = "waT0k-6f7e8d9c0b"
+#: Bitbucket Cloud: an access token (Bearer), and an Atlassian account e-mail with its API token (Basic).
+CLOUD_TOKEN = "atT0k-3c5e7g9i1k"
+CLOUD_EMAIL, CLOUD_API_TOKEN = "relia@example.com", "apT0k-2b4d6f8h0j"
+CLOUD_WORKSPACE, CLOUD_REPO = "acme", "app"
 SECRETS = [
     TOKEN,
     PASSWORD,
     base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode(),
     COVERALLS_TOKEN,
     WEBAPPIO_TOKEN,
+    CLOUD_TOKEN,
+    CLOUD_API_TOKEN,
+    base64.b64encode(f"{CLOUD_EMAIL}:{CLOUD_API_TOKEN}".encode()).decode(),
 ]
 WEBAPPIO_REPO = "sandbox-app"
 #: The deadline every fault scenario runs with (the ``timeout`` input), and what "within it" allows on
@@ -77,6 +85,17 @@ def configure(sandbox: Sandbox) -> None:
             "repositories": None,
             "users": {USER: PASSWORD, "sandbox": "sandbox-password"},
             "tokens": {TOKEN: "personal", "sandbox-token": "personal"},
+        }
+    )
+    sandbox.bitbucket_cloud.configure(
+        {
+            "access_tokens": {CLOUD_TOKEN: "relia-access-token"},
+            "users": {CLOUD_EMAIL: CLOUD_API_TOKEN},
+            "repositories": None,
+            "admins": [],
+            "rate_limit": None,
+            "rate_window": 3600.0,
+            "retry_after": False,
         }
     )
     sandbox.coveralls.configure({"repo_tokens": [COVERALLS_TOKEN]})
@@ -151,6 +170,16 @@ def run_step_checked(tmp_path):
 # -- the three services, as a typical step uses them ----------------------------------------------
 def bitbucket_inputs(url: str, **extra: str) -> dict:
     return {"bitbucket-url": url, "bitbucket-token": TOKEN, "state": "SUCCESSFUL", "timeout": f"{TIMEOUT:g}", **extra}
+
+
+def cloud_inputs(url: str, **extra: str) -> dict:
+    """A status to Bitbucket Cloud (``url`` stands for https://api.bitbucket.org)."""
+    return {
+        **bitbucket_inputs(url, **{"bitbucket-token": CLOUD_TOKEN}),
+        "bitbucket-workspace": CLOUD_WORKSPACE,
+        "bitbucket-repo": CLOUD_REPO,
+        **extra,
+    }
 
 
 def coveralls_inputs(url: str, **extra: str) -> dict:

@@ -18,6 +18,8 @@ WRITE_VARIABLE = "BUILD_STATUS_WRITE_REPORT"
 #: The report's sections, in order, with the sentence that introduces each.
 SECTIONS: dict[str, str] = {
     "Faults: Bitbucket": "Posting a status (commit-only endpoint) while Bitbucket misbehaves; `timeout: 4`.",
+    "Faults: Bitbucket Cloud": "Posting a commit status to Bitbucket Cloud (an access token as Bearer) while it "
+    "misbehaves; `timeout: 4`.",
     "Faults: Coveralls": "Closing a parallel build while Coveralls misbehaves; `timeout: 4`.",
     "Faults: webapp.io": "Relaying a run (search, then a status to Bitbucket) while webapp.io misbehaves; "
     "`timeout: 4`.",
@@ -70,9 +72,10 @@ def render(all_rows: list[Row]) -> str:
         "is from the run that wrote the file and is not compared.",
         "",
         "Every scenario also checks that no secret (Bitbucket token and password, the Basic header's base64,",
-        "the Coveralls repo token, the webapp.io token), nor any six characters in a row of one, appears in",
-        "stdout, stderr, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY` or any file the run wrote, apart from the",
-        "`::add-mask::` lines that mask them, and that no Python traceback is printed.",
+        "Bitbucket Cloud's access token and API token with the base64 of e-mail and API token, the Coveralls",
+        "repo token, the webapp.io token), nor any six characters in a row of one, appears in stdout, stderr,",
+        "`$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY` or any file the run wrote, apart from the `::add-mask::`",
+        "lines that mask them, and that no Python traceback is printed.",
     ]
     for section, intro in SECTIONS.items():
         members = [row for row in all_rows if row.section == section]

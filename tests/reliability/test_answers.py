@@ -30,6 +30,7 @@ from .conftest import (
     WEBAPPIO_REPO,
     assert_clean,
     bitbucket_inputs,
+    cloud_inputs,
     coveralls_inputs,
     webappio_inputs,
 )
@@ -206,6 +207,10 @@ def _bitbucket(sandbox: Sandbox) -> tuple[dict, str]:
     return bitbucket_inputs(sandbox.url), BITBUCKET_PATH
 
 
+def _cloud(sandbox: Sandbox) -> tuple[dict, str]:
+    return cloud_inputs(sandbox.url), r"^/2\.0/"
+
+
 def _coveralls(sandbox: Sandbox) -> tuple[dict, str]:
     sandbox.coveralls.register_job(BUILD, flag_name="unit", repo_token=COVERALLS_TOKEN)
     return coveralls_inputs(sandbox.url), r"^/webhook"
@@ -217,7 +222,7 @@ def _webappio(sandbox: Sandbox) -> tuple[dict, str]:
     return inputs, r"^/webappio/api/v1/run/"
 
 
-SERVICES = {"Bitbucket": _bitbucket, "Coveralls": _coveralls, "webapp.io": _webappio}
+SERVICES = {"Bitbucket": _bitbucket, "Bitbucket Cloud": _cloud, "Coveralls": _coveralls, "webapp.io": _webappio}
 HUGE = [
     ("a gzip bomb (1 GiB of zeros in 1 MiB)", {"action": "bomb", "status": 200}),
     ("Content-Encoding: gzip, gzip (1 GiB in 3 KiB)", {"action": "gzip2", "status": 200}),

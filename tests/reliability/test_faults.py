@@ -1,4 +1,5 @@
-"""Faults of every kind, for each of Bitbucket, Coveralls and webapp.io, through the real entry point.
+"""Faults of every kind, for each of Bitbucket (Data Center and Cloud), Coveralls and webapp.io, through the real
+entry point.
 
 Transient faults are retried (capped exponential backoff with jitter, ``Retry-After`` honoured) and the
 result lands; permanent ones are not retried and end with the server's own message; and whatever the
@@ -22,6 +23,8 @@ from build_status_sandbox import FaultRule, Sandbox
 from build_status_sandbox.messages import Outcome, Response
 
 from .conftest import (
+    CLOUD_REPO,
+    CLOUD_WORKSPACE,
     COVERALLS_TOKEN,
     SHA,
     STARTUP_SLACK,
@@ -29,6 +32,7 @@ from .conftest import (
     WEBAPPIO_REPO,
     Checked,
     bitbucket_inputs,
+    cloud_inputs,
     coveralls_inputs,
     webappio_inputs,
 )
@@ -39,7 +43,7 @@ BUILD = "77"
 HUGE = 2 * 1024 * 1024
 
 
-# -- the three services ------------------------------------------------------------------------------
+# -- the four services ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Service:
     name: str
@@ -58,6 +62,11 @@ class Service:
 
 def _bitbucket_landed(sandbox: Sandbox, _: dict) -> bool:
     return [status["state"] for status in sandbox.bitbucket.statuses(SHA)] == ["SUCCESSFUL"]
+
+
+def _cloud_landed(sandbox: Sandbox, _: dict) -> bool:
+    statuses = sandbox.bitbucket_cloud.statuses(CLOUD_WORKSPACE, CLOUD_REPO, SHA)
+    return [status["state"] for status in statuses] == ["SUCCESSFUL"]
 
 
 def _coveralls_prepare(sandbox: Sandbox) -> dict:
@@ -88,6 +97,15 @@ SERVICES = [
         lambda sandbox: sandbox.url,
         _bitbucket_landed,
         lambda message: {"errors": [{"context": None, "message": message, "exceptionName": None}]},
+    ),
+    Service(
+        "Bitbucket Cloud",
+        r"^/2\.0/",
+        lambda sandbox: {},
+        lambda sandbox, url, prepared: cloud_inputs(url),
+        lambda sandbox: sandbox.url,
+        _cloud_landed,
+        lambda message: {"type": "error", "error": {"message": message}},
     ),
     Service(
         "Coveralls",
@@ -216,7 +234,7 @@ class Redirect(FaultRule):
         super().__init__(**fields)
         self.location = location
 
-    def outcome(self, owner=None) -> Outcome:
+    def outcome(self, owner: Any = None) -> Outcome:
         return Outcome(Response(302, "", {"Location": self.location}), "respond", 0.0, fault="respond")
 
 

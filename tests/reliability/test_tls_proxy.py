@@ -16,7 +16,18 @@ import certifi
 import pytest
 import trustme
 
-from .conftest import COVERALLS_TOKEN, SHA, STARTUP_SLACK, TIMEOUT, TOKEN, bitbucket_inputs, coveralls_inputs
+from .conftest import (
+    CLOUD_REPO,
+    CLOUD_WORKSPACE,
+    COVERALLS_TOKEN,
+    SHA,
+    STARTUP_SLACK,
+    TIMEOUT,
+    TOKEN,
+    bitbucket_inputs,
+    cloud_inputs,
+    coveralls_inputs,
+)
 from .conftest import webappio_inputs as _webappio_inputs
 from .loopback import ForwardProxy, TlsFront
 from .report import record
@@ -110,7 +121,7 @@ def closed_port():
         return sock.getsockname()[1]
 
 
-# -- the three services through the front ----------------------------------------------------------------
+# -- the four services through the front -----------------------------------------------------------------
 @dataclass(frozen=True)
 class Service:
     name: str
@@ -128,6 +139,15 @@ class Service:
 
 def _bitbucket(sandbox, url, **extra):
     return bitbucket_inputs(url, **extra)
+
+
+def _cloud(sandbox, url, **extra):
+    return cloud_inputs(url, **extra)
+
+
+def _cloud_landed(sandbox, checked) -> bool:
+    statuses = sandbox.bitbucket_cloud.statuses(CLOUD_WORKSPACE, CLOUD_REPO, SHA)
+    return checked.returncode == 0 and [s["state"] for s in statuses] == ["SUCCESSFUL"]
 
 
 def _coveralls(sandbox, url, **extra):
@@ -160,6 +180,7 @@ def _relayed(sandbox, checked) -> bool:
 
 SERVICES = [
     Service("Bitbucket", _bitbucket, status_landed, "/rest/"),
+    Service("Bitbucket Cloud", _cloud, _cloud_landed, "/2.0/"),
     Service(
         "Coveralls",
         _coveralls,
@@ -212,7 +233,7 @@ def test_verification_is_on_by_default(sandbox, front, run_step_checked):
     )
 
 
-# -- TLS: the three services --------------------------------------------------------------------------------
+# -- TLS: the four services ---------------------------------------------------------------------------------
 @service_param
 def test_unknown_ca_is_refused_once(service, sandbox, front, run_step_checked):
     checked = run_step_checked(service.inputs(sandbox, front.url))

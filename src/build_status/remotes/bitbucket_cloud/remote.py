@@ -31,11 +31,11 @@ ENDPOINT = Endpoint("cloud", "Bitbucket Cloud commit statuses", "bitbucket-works
 FITTED = {CANCELLED: STOPPED, UNKNOWN: FAILED}
 #: The commit statuses' page size when reading back (Cloud's largest).
 PAGE = 100
-#: Cloud's limits: the key's is Bitbucket's own answer; name and URL are the caps other clients keep
-#: (unverified: Atlassian documents none).
+#: Cloud's limits: the key's is Bitbucket's own answer; name and URL are the caps other clients keep, "name
+#: less than 255 characters", "URL less than 450" (unverified: Atlassian documents none).
 KEY_LIMIT = 40
-NAME_LIMIT = 255
-URL_LIMIT = 450
+NAME_LIMIT = 254
+URL_LIMIT = 449
 
 
 def repository_url(target: CloudTarget) -> str:
