@@ -106,6 +106,10 @@ class StatusRemote(ABC):
     def read_requests(self, commit: str) -> tuple[list[Request], str]:
         """What reading a commit's statuses sends (a dry run shows it), and a note on what may follow."""
 
+    def fitted_note(self, wanted: str, state: str) -> str:
+        """The line that says a state was fitted to this remote (``CANCELLED`` posted as ``FAILED``)."""
+        return f"{wanted} is not known to this server; posting {state} instead."
+
     def ignored(self, status: BuildStatus) -> tuple[str, ...]:
         """The inputs behind ``status`` that this remote has no field for (they are not sent)."""
         return ()

@@ -161,7 +161,7 @@ def _post_all(
             delivery.give_up(posting.commits, problem)
             return
     if state != wanted:
-        console.info(f"{wanted} is not known to this server; posting {state} instead.")
+        console.info(remote.fitted_note(wanted, state))
     console.info(
         f"Posting {state} as '{status.key}' to {len(posting.commits)} commit(s) on {remote.base_url} "
         f"({endpoint.label}: {endpoint.why})."

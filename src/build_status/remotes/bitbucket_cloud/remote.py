@@ -131,6 +131,9 @@ class BitbucketCloud(StatusRemote):
             body["refname"] = branch
         return body
 
+    def fitted_note(self, wanted: str, state: str) -> str:
+        return f"Bitbucket Cloud has no {wanted}; posting {state}, its state for that."
+
     def ignored(self, status: BuildStatus) -> tuple[str, ...]:
         """``parent`` has no meaning on Cloud (no Required builds): said in a debug line, not sent (the build
         number has no field either; it is in the default description's run number)."""
