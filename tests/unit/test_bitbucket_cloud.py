@@ -161,16 +161,16 @@ def test_one_post_per_commit_to_the_statuses_build_endpoint_credentials_masked()
     [
         ({"key": "k" * 41}, "key", "is 41 characters; Bitbucket Cloud takes at most 40."),
         ({"key": "  "}, "key", "must not be empty."),
-        ({"name": "n" * 256}, "name", "is 256 characters; Bitbucket Cloud takes at most 255."),
+        ({"name": "n" * 255}, "name", "is 255 characters; Bitbucket Cloud takes at most 254."),
         (
             {"url": "ftp://x.example/1"},
             "url",
             "'ftp://x.example/1' is not an http(s) URL, which Bitbucket Cloud requires.",
         ),
         ({"url": "https://x.example/a b"}, "url", "is not an http(s) URL"),
-        ({"url": "https://x.example/" + "u" * 440}, "url", "is 458 characters; Bitbucket Cloud takes at most 450."),
+        ({"url": "https://x.example/" + "u" * 432}, "url", "is 450 characters; Bitbucket Cloud takes at most 449."),
     ],
-    ids=["key-41", "key-empty", "name-256", "url-ftp", "url-space", "url-451"],
+    ids=["key-41", "key-empty", "name-255", "url-ftp", "url-space", "url-450"],
 )
 def test_what_cloud_would_refuse_is_an_input_error(changes, name, message):
     with pytest.raises(InputError) as info:
