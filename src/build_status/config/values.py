@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Callable
 from urllib.parse import urlsplit
 
 from ..errors import InputError
@@ -84,7 +85,7 @@ def seconds(name: str, value: str, *, minimum: float, maximum: float) -> float:
     return found
 
 
-def seconds_between(minimum: float, maximum: float):
+def seconds_between(minimum: float, maximum: float) -> Callable[[str, str], float]:
     """The parser of a length of time between ``minimum`` and ``maximum`` seconds."""
     return lambda name, value: seconds(name, value, minimum=minimum, maximum=maximum)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import requests
 
@@ -24,12 +24,15 @@ from ..transport import session as transport
 from ..transport.deadline import Deadline
 from ..workflow import Console
 
+if TYPE_CHECKING:
+    from ..tasks.post import Posting
+
 
 class PostHooks(NamedTuple):
     """What the stage around a post does at its edges (report-job-end)."""
 
     #: The post stage's own status (the job's end), instead of the one the inputs describe.
-    posting: object = None
+    posting: Posting | None = None
     #: The endpoint when it is known already (the post stage has it from the main stage).
     endpoint: Endpoint | None = None
     #: Called before the first post once the endpoint is known: "" to go on, else why nothing may be posted.
@@ -110,7 +113,16 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
     return report.exit_code(code)
 
 
-def _post(posting, context, report, session, deadline, endpoint, hooks, dry_run) -> None:
+def _post(
+    posting: Posting,
+    context: Context,
+    report: Report,
+    session: requests.Session,
+    deadline: Deadline,
+    endpoint: Endpoint | None,
+    hooks: PostHooks,
+    dry_run: bool,
+) -> None:
     """The post task with the stage's hooks around it."""
     from ..tasks import post
 
