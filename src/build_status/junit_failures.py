@@ -48,7 +48,7 @@ class Failures:
         self.kept: list[FailedTest] = []
         self.left_out = 0
         self._pytest = False
-        self._case: dict[str, str] = {}
+        self._case: Mapping[str, str] = {}
         self._message: str | None = None
         self._bases: dict[str, int] = {}  # how many tests of each classname::name were kept
         self._ids: set[str] = set()
@@ -62,7 +62,7 @@ class Failures:
         self._pytest = (tag, name) in (("testsuites", "pytest tests"), ("testsuite", "pytest"))
 
     def start_case(self, attributes: Mapping[str, str]) -> None:
-        self._case = dict(attributes) if not self.full else {}
+        self._case = attributes  # the element's own, cleared only after end_case
         self._message = None
 
     def outcome(self, attributes: Mapping[str, str], text: str | None) -> None:
@@ -82,7 +82,8 @@ class Failures:
     def _failed(self, case: Mapping[str, str], message: str) -> FailedTest:
         name = cut(case.get("name", ""), TEXT_CHARS)
         classname = cut(case.get("classname") or case.get("class") or "", TEXT_CHARS)
-        shown = name if not classname or name.startswith(classname) else cut(f"{classname}.{name}", TEXT_CHARS)
+        says_class = not classname or name == classname or name.startswith((f"{classname} ", f"{classname}."))
+        shown = name if says_class else cut(f"{classname}.{name}", TEXT_CHARS)
         file = relative(case.get("file", ""), self.root)
         line = _line(case.get("line", ""), self._pytest) if file else None
         return FailedTest(shown, classname, file, line, message, self._external_id(f"{classname}::{name}"))

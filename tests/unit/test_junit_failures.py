@@ -201,6 +201,23 @@ def test_count_file_gathers_only_when_asked(tmp_path):
     assert len(failures.kept) == 3
 
 
+@pytest.mark.parametrize(
+    ("classname", "name", "shown"),
+    [
+        ("tests.test_api", "test_fails", "tests.test_api.test_fails"),
+        ("t", "test_x", "t.test_x"),  # a class name that only starts the name
+        ("math", "math adds", "math adds"),  # jest-junit with classNameTemplate "{suitename}"
+        ("math adds", "math adds", "math adds"),
+        ("a.B", "a.B.test", "a.B.test"),
+        ("", "test_x", "test_x"),
+    ],
+)
+def test_the_name_says_the_class_once(tmp_path, classname, name, shown):
+    case = f"<testcase classname={quoteattr(classname)} name={quoteattr(name)}><failure/></testcase>"
+    report = f"<testsuite>{case}</testsuite>"
+    assert failures_of(tmp_path, report)[0].name == shown
+
+
 # --- Paths ----------------------------------------------------------------------------------------------
 
 
