@@ -8,6 +8,8 @@ else passed (Surefire's ``flakyFailure``/``rerunFailure`` and the like mean it p
 The files are parsed with defusedxml, which refuses entity declarations (billion laughs, quadratic blowup)
 and external references, and streamed: finished elements are dropped, so a large report costs little
 memory. The XML modules are imported only when a report is read, to keep a plain run's start-up cheap.
+
+The same pass gathers the failed and errored test cases (``junit_failures.py``), at most ``limit`` of them.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import InputError, sentence
+from .junit_failures import LIMIT, Failures
 from .model.status import TestCounts
+from .model.tests import FailedTest
 from .redaction import cut
 
 INPUT = "test-results"
@@ -30,8 +35,10 @@ _ROOTS = ("testsuites", "testsuite")
 _POSITION = re.compile(r":\s*line \d+, column \d+$")
 
 
-class Collected(NamedTuple):
-    """What :func:`collect` found."""
+@dataclass(frozen=True)
+class Collected:
+    """What :func:`collect` found. Two are equal when they counted and read the same (the failures, details
+    that follow from the same files, are left out of the comparison)."""
 
     #: The sum over all files, or None when no pattern matched a file.
     counts: TestCounts | None
@@ -39,14 +46,19 @@ class Collected(NamedTuple):
     files: tuple[str, ...]
     #: The patterns that matched no file: worth a warning, not a failure.
     unmatched: tuple[str, ...]
+    #: The failed and errored test cases, at most ``limit`` of them, in the order of the files and the cases.
+    failures: tuple[FailedTest, ...] = field(default=(), compare=False)
+    #: How many more failed test cases there were than ``failures`` holds.
+    failures_left_out: int = field(default=0, compare=False)
 
 
-def collect(patterns: tuple[str, ...], root: str = ".") -> Collected:
-    """Count the tests in every regular file the glob ``patterns`` match.
+def collect(patterns: tuple[str, ...], root: str = ".", limit: int = LIMIT) -> Collected:
+    """Count the tests in every regular file the glob ``patterns`` match, and gather the failed ones.
 
     Patterns are relative to ``root`` unless absolute; ``**`` matches any number of directories. A file
-    that several patterns match (by any spelling or link) is read once. Raises :class:`InputError` for the
-    first file that is not a readable JUnit XML report.
+    that several patterns match (by any spelling or link) is read once. The failures' files are made
+    relative to ``root`` too. Raises :class:`InputError` for the first file that is not a readable JUnit XML
+    report.
     """
     import glob  # only runs that read reports need it
 
@@ -71,18 +83,20 @@ def collect(patterns: tuple[str, ...], root: str = ".") -> Collected:
     files = tuple(sorted(found.values()))
     by_shown = {shown: real for real, shown in found.items()}
     counts = TestCounts(0, 0, 0)
+    failures = Failures(root, limit)
     for shown in files:
-        counts += count_file(by_shown[shown], shown)
-    return Collected(counts, files, tuple(unmatched))
+        counts += count_file(by_shown[shown], shown, failures)
+    return Collected(counts, files, tuple(unmatched), tuple(failures.kept), failures.left_out)
 
 
-def count_file(path: str, shown: str | None = None) -> TestCounts:
+def count_file(path: str, shown: str | None = None, failures: Failures | None = None) -> TestCounts:
     """Count the tests in the JUnit XML report at ``path`` (named ``shown`` in messages).
 
     Each ``<testcase>`` counts once. A report with no ``<testcase>`` at all is counted from the ``tests``,
     ``failures``, ``errors`` and ``skipped`` (or ``disabled``) attributes of its outermost ``<testsuite>``
     elements, or of a root ``<testsuites>`` without suites. Raises :class:`InputError` if the file cannot
     be read, is not well-formed XML (line and 1-based column given), declares entities, or is not JUnit.
+    ``failures``, when given, gathers the failed test cases.
     """
     from defusedxml import DefusedXmlException, EntitiesForbidden
     from defusedxml.ElementTree import ParseError, iterparse
@@ -90,7 +104,7 @@ def count_file(path: str, shown: str | None = None) -> TestCounts:
     name = path if shown is None else shown
     try:
         with open(path, "rb") as stream:
-            return _count(iterparse(stream, ("start", "end")), name)
+            return _count(iterparse(stream, ("start", "end")), name, failures)
     except OSError as exc:
         raise InputError(INPUT, sentence(f"cannot read {name}: {exc.strerror or exc}")) from None
     except DefusedXmlException as exc:
@@ -107,7 +121,7 @@ def count_file(path: str, shown: str | None = None) -> TestCounts:
         raise InputError(INPUT, _malformed(name, str(exc))) from None
 
 
-def _count(events: Iterable[tuple[str, Any]], name: str) -> TestCounts:
+def _count(events: Iterable[tuple[str, Any]], name: str, failures: Failures | None = None) -> TestCounts:
     """Walk ``iterparse``'s start and end events, dropping each element once it has ended."""
     tally = [0, 0, 0]  # by outcome: passed, skipped, failed
     names: list[str] = []  # local names of the open elements, the root first
@@ -127,10 +141,14 @@ def _count(events: Iterable[tuple[str, Any]], name: str) -> TestCounts:
                         "not <testsuites> or <testsuite>).",
                     )
                 root_attrib = dict(element.attrib)
+                if failures is not None:
+                    failures.start_report(tag, root_attrib)
             elif names[-1] == "testcase" and tag in _OUTCOME_CHILDREN:
                 outcomes[-1] = max(outcomes[-1], _OUTCOME_CHILDREN[tag])
             if tag == "testcase":
                 outcomes.append(_PASSED)
+                if failures is not None:
+                    failures.start_case(element.attrib)
             elif tag == "testsuite":
                 if not suite_depth:
                     outer_suites.append(dict(element.attrib))
@@ -141,7 +159,12 @@ def _count(events: Iterable[tuple[str, Any]], name: str) -> TestCounts:
             names.pop()
             elements.pop()
             if tag == "testcase":
-                tally[outcomes.pop()] += 1
+                outcome = outcomes.pop()
+                tally[outcome] += 1
+                if failures is not None:
+                    failures.end_case(outcome == _FAILED)
+            elif failures is not None and names and names[-1] == "testcase" and _OUTCOME_CHILDREN.get(tag) == _FAILED:
+                failures.outcome(element.attrib, element.text)
             elif tag == "testsuite":
                 suite_depth -= 1
             element.clear()
