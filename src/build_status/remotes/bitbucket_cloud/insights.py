@@ -1,0 +1,92 @@
+"""Code Insights on Bitbucket Cloud: a report, then its annotations in batches.
+
+``PUT …/2.0/repositories/<ws>/<repo>/commit/<sha>/reports/<external id>`` creates or updates the report;
+``POST …/reports/<id>/annotations`` takes 1 to 100 annotations and creates or updates them by their
+``external_id`` (a re-run replaces rather than duplicates), at most 1000 a report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from ...model.insights import LINK, InsightReport
+from ...redaction import cut
+from ..interface import Request
+from .remote import repository_url
+from .target import CloudTarget
+
+INSIGHTS = "insights"
+DETAILS_LIMIT = 2000
+SUMMARY_LIMIT = 450
+DATA_LIMIT = 10
+BATCH = 100
+ANNOTATION_LIMIT = 1000
+REPORTER = "build-status"
+
+
+def report_url(target: CloudTarget, commit: str, key: str) -> str:
+    return f"{repository_url(target)}/commit/{commit}/reports/{quote(key, safe='')}"
+
+
+def report_requests(target: CloudTarget, shown_auth: str, commit: str, report: InsightReport) -> list[Request]:
+    """The report, then its annotations, 100 a request."""
+    url = report_url(target, commit, report.key)
+    kept = report.annotations[:ANNOTATION_LIMIT]
+    left_out = report.left_out + len(report.annotations) - len(kept)
+    shown = (f"Authorization: {shown_auth}", "Content-Type: application/json")
+    requests = [Request("PUT", url, _report_body(report, left_out), shown_lines=shown,
+                        what=f"publishing the report {report.key}", commit=commit, endpoint=INSIGHTS)]  # fmt: skip
+    for start in range(0, len(kept), BATCH):
+        batch = [_annotation(item) for item in kept[start : start + BATCH]]
+        requests.append(Request("POST", f"{url}/annotations", batch, shown_lines=shown,
+                                what=f"adding annotations {start + 1}–{start + len(batch)} to {report.key}",
+                                commit=commit, endpoint=INSIGHTS))  # fmt: skip
+    return requests
+
+
+def _report_body(report: InsightReport, left_out: int) -> dict[str, Any]:
+    details = report.details
+    if left_out:
+        details = f"{details}\n{left_out} more failure(s) not annotated (Bitbucket keeps {ANNOTATION_LIMIT})."
+    body: dict[str, Any] = {
+        "title": report.title,
+        "details": cut(details.strip(), DETAILS_LIMIT),
+        "external_id": report.key,
+        "report_type": report.kind,
+        "result": "PASSED" if report.passed else "FAILED",
+        "reporter": REPORTER,
+        "data": [_item(item) for item in report.data[:DATA_LIMIT]],
+    }
+    if report.link.startswith(("http://", "https://")):
+        body["link"] = report.link
+    return body
+
+
+def _item(item: Any) -> dict[str, Any]:
+    value = item.value
+    if item.type == LINK:
+        text, href = value
+        value = {"text": text, "href": href}
+    return {"title": item.title, "type": item.type, "value": value}
+
+
+def _annotation(annotation: Any) -> dict[str, Any]:
+    """A summary of at most 450 characters (the first line, or its start), the rest in details."""
+    message = annotation.message or "(no message)"
+    first = message.splitlines()[0] if message.strip() else "(no message)"
+    summary = cut(first, SUMMARY_LIMIT)
+    body: dict[str, Any] = {
+        "external_id": annotation.external_id,
+        "annotation_type": annotation.type,
+        "severity": annotation.severity,
+        "result": "FAILED",
+        "summary": summary,
+    }
+    if summary != message:
+        body["details"] = cut(message, DETAILS_LIMIT)
+    if annotation.path:
+        body["path"] = annotation.path
+        if annotation.line:
+            body["line"] = annotation.line
+    return body

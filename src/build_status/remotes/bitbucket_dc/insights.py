@@ -1,0 +1,101 @@
+"""Code Insights on Bitbucket Data Center (5.15+, repository-scoped): a report, then its annotations.
+
+``PUT …/rest/insights/1.0/projects/<p>/repos/<r>/commits/<sha>/reports/<key>`` creates or replaces the
+report; Data Center never de-duplicates annotations, so the report's old ones are deleted
+(``DELETE …/reports/<key>/annotations``) before the new ones are posted in one request
+(``POST …/reports/<key>/annotations``, at most 1000 a report).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from ...errors import InputError
+from ...model.insights import LINK, InsightReport
+from ...redaction import cut
+from ..interface import Request
+from .target import Target
+
+INSIGHTS = "insights"
+TITLE_LIMIT = 450
+DETAILS_LIMIT = 2000
+MESSAGE_LIMIT = 2000
+DATA_LIMIT = 6
+ANNOTATION_LIMIT = 1000
+KEY_LIMIT = 450
+REPORTER = "build-status"
+
+
+def report_url(target: Target, commit: str, key: str) -> str:
+    return (
+        f"{target.base_url}/rest/insights/1.0/projects/{quote(target.project, safe='~')}"
+        f"/repos/{quote(target.repo, safe='')}/commits/{commit}/reports/{quote(key, safe='')}"
+    )
+
+
+def report_requests(target: Target, shown_auth: str, commit: str, report: InsightReport) -> list[Request]:
+    """The report, the deletion of its old annotations, and its new ones (when it has any)."""
+    if not report.key or len(report.key) > KEY_LIMIT:
+        raise InputError("insights-key", f"must be 1 to {KEY_LIMIT} characters; it is {len(report.key)}.")
+    url = report_url(target, commit, report.key)
+    kept = report.annotations[:ANNOTATION_LIMIT]
+    left_out = report.left_out + len(report.annotations) - len(kept)
+    shown = (f"Authorization: {shown_auth}", "Content-Type: application/json")
+    what = f"publishing the report {report.key}"
+    requests = [Request("PUT", url, _report_body(report, left_out), shown_lines=shown, what=what,
+                        commit=commit, endpoint=INSIGHTS)]  # fmt: skip
+    requests.append(
+        Request(
+            "DELETE",
+            f"{url}/annotations",
+            shown_lines=shown[:1],
+            what=f"deleting the old annotations of {report.key}",
+            commit=commit,
+            endpoint=INSIGHTS,
+        )  # fmt: skip
+    )
+    if kept:
+        body = {"annotations": [_annotation(item) for item in kept]}
+        requests.append(Request("POST", f"{url}/annotations", body, shown_lines=shown,
+                                what=f"adding {len(kept)} annotation(s) to {report.key}", commit=commit,
+                                endpoint=INSIGHTS))  # fmt: skip
+    return requests
+
+
+def _report_body(report: InsightReport, left_out: int) -> dict[str, Any]:
+    details = report.details
+    if left_out:
+        details = f"{details}\n{left_out} more failure(s) not annotated (Bitbucket keeps {ANNOTATION_LIMIT})."
+    body: dict[str, Any] = {
+        "title": cut(report.title, TITLE_LIMIT),
+        "details": cut(details.strip(), DETAILS_LIMIT),
+        "result": "PASS" if report.passed else "FAIL",
+        "reporter": REPORTER,
+        "data": [_item(item) for item in report.data[:DATA_LIMIT]],
+    }
+    if report.link.startswith(("http://", "https://")):
+        body["link"] = report.link
+    return body
+
+
+def _item(item: Any) -> dict[str, Any]:
+    value = item.value
+    if item.type == LINK:
+        text, href = value
+        value = {"linktext": text, "href": href}
+    return {"title": item.title, "type": item.type, "value": value}
+
+
+def _annotation(annotation: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "externalId": annotation.external_id,
+        "message": cut(annotation.message, MESSAGE_LIMIT) or "(no message)",
+        "severity": annotation.severity,
+        "type": annotation.type,
+    }
+    if annotation.path:
+        body["path"] = annotation.path
+        if annotation.line:
+            body["line"] = annotation.line
+    return body
