@@ -60,6 +60,29 @@ def collect(patterns: tuple[str, ...], root: str = ".", limit: int = LIMIT) -> C
     relative to ``root`` too. Raises :class:`InputError` for the first file that is not a readable JUnit XML
     report.
     """
+    found = find_files(patterns, root)
+    if not found.files:
+        return Collected(None, (), found.unmatched)
+    counts = TestCounts(0, 0, 0)
+    failures = Failures(root, limit)
+    for shown, path in found.files:
+        counts += count_file(path, shown, failures)
+    files = tuple(shown for shown, _ in found.files)
+    return Collected(counts, files, found.unmatched, tuple(failures.kept), failures.left_out)
+
+
+class Found(NamedTuple):
+    """What :func:`find_files` found."""
+
+    #: ``(shown, path)`` of each file, sorted by ``shown`` (relative to the root when under it), each once.
+    files: tuple[tuple[str, str], ...]
+    #: The patterns that matched no regular file.
+    unmatched: tuple[str, ...]
+
+
+def find_files(patterns: tuple[str, ...], root: str = ".") -> Found:
+    """The regular files the glob ``patterns`` match (relative to ``root`` unless absolute; ``**`` matches
+    any number of directories); a file that several patterns match, by any spelling or link, once."""
     import glob  # only runs that read reports need it
 
     base = os.path.abspath(root)
@@ -78,15 +101,8 @@ def collect(patterns: tuple[str, ...], root: str = ".", limit: int = LIMIT) -> C
                 found[key] = shown
         if not matched:
             unmatched.append(pattern)
-    if not found:
-        return Collected(None, (), tuple(unmatched))
-    files = tuple(sorted(found.values()))
-    by_shown = {shown: real for real, shown in found.items()}
-    counts = TestCounts(0, 0, 0)
-    failures = Failures(root, limit)
-    for shown in files:
-        counts += count_file(by_shown[shown], shown, failures)
-    return Collected(counts, files, tuple(unmatched), tuple(failures.kept), failures.left_out)
+    files = tuple(sorted((shown, real) for real, shown in found.items()))
+    return Found(files, tuple(unmatched))
 
 
 def count_file(path: str, shown: str | None = None, failures: Failures | None = None) -> TestCounts:
