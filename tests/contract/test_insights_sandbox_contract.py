@@ -21,9 +21,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from build_status_sandbox import Sandbox
+from build_status_sandbox.bitbucket_cloud_config import DEFAULT_ACCESS_TOKEN
 
 DATA = Path(__file__).parent.parent / "data"
 DC_SPEC = json.loads((DATA / "bitbucket-dc-insights-deployments.openapi.json").read_text(encoding="utf-8"))
+CLOUD_SPEC = json.loads((DATA / "bitbucket-cloud-statuses-reports.openapi.json").read_text(encoding="utf-8"))
 SHA = "e00cf62997a027bbf785614a93e2e55bb331d268"
 USER = ("sandbox", "sandbox-password")
 OTHER = ("other", "other-password")
@@ -200,3 +202,121 @@ def test_dc_errors_match_the_contract(sandbox):
 def test_a_wrong_dc_document_fails_so_the_check_can_fail(schema, document):
     with pytest.raises(ValidationError):
         _validator(DC_SPEC, {"$ref": f"#/components/schemas/{schema}"}).validate(document)
+
+
+# -- Bitbucket Cloud -------------------------------------------------------------------------------------
+CLOUD_COMMIT = "/2.0/repositories/{workspace}/{repo_slug}/commit/{commit}"
+CLOUD_REPORT = CLOUD_COMMIT + "/reports/{reportId}"
+CLOUD_ANNOTATIONS = CLOUD_REPORT + "/annotations"
+CLOUD_ANNOTATION = CLOUD_ANNOTATIONS + "/{annotationId}"
+TOKEN = {"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}"}
+#: Cloud answers beyond the declared ones: 400 to an invalid annotation POST (seen), 401 without credentials,
+#: 404 for a missing repository, commit, report or annotation, 429 over the rate limit, 415 to a body not JSON.
+CLOUD_UNDECLARED = {400, 401, 404, 415, 429}
+
+
+def cloud_check(response: requests.Response, method: str, template: str) -> requests.Response:
+    operation = CLOUD_SPEC["paths"][template][method.lower()]
+    code = response.status_code
+    assert code in {int(name) for name in operation["responses"]} | CLOUD_UNDECLARED, (method, template, code)
+    content = (operation["responses"].get(str(code)) or {}).get("content")
+    if code == 204:
+        assert response.content == b""
+    elif content:
+        _validator(CLOUD_SPEC, content["application/json"]["schema"]).validate(response.json())
+    else:
+        _validator(CLOUD_SPEC, {"$ref": "#/components/schemas/error"}).validate(response.json())
+    return response
+
+
+def cloud(sandbox: Sandbox, method: str, tail: str, headers: dict = TOKEN, **kwargs: Any) -> requests.Response:
+    path = f"/2.0/repositories/acme/app/commit/{SHA}{tail}"
+    return requests.request(method, sandbox.url + path, headers=headers, timeout=10, **kwargs)
+
+
+def test_cloud_reports_match_the_contract(sandbox):
+    body = {
+        "title": "Security scan",
+        "details": "2 findings",
+        "reporter": "scanner",
+        "link": "https://scan.example.com/1",
+        "logo_url": "https://scan.example.com/logo.png",
+        "remote_link_enabled": True,
+        "report_type": "SECURITY",
+        "result": "FAILED",
+        "data": [
+            {"title": "Findings", "type": "NUMBER", "value": 2},
+            {"title": "Scan", "type": "LINK", "value": {"text": "open", "href": "https://scan.example.com/1"}},
+            {"title": "Safe", "type": "BOOLEAN", "value": False},
+            {"title": "When", "type": "DATE", "value": 1700000000000},
+        ],
+    }
+    _validator(CLOUD_SPEC, {"$ref": "#/components/schemas/report"}).validate(body)
+    put = cloud_check(cloud(sandbox, "PUT", "/reports/scan-1", json=body), "PUT", CLOUD_REPORT)
+    assert put.status_code == 200
+    assert cloud_check(cloud(sandbox, "GET", f"/reports/{put.json()['uuid']}"), "GET", CLOUD_REPORT).status_code == 200
+    listing = cloud(sandbox, "GET", "/reports")
+    for value in listing.json()["values"]:
+        _validator(CLOUD_SPEC, {"$ref": "#/components/schemas/report"}).validate(value)
+    assert cloud_check(cloud(sandbox, "DELETE", "/reports/scan-1"), "DELETE", CLOUD_REPORT).status_code == 204
+
+
+def test_cloud_annotations_match_the_contract(sandbox):
+    cloud(sandbox, "PUT", "/reports/scan-1", json={"title": "Scan", "report_type": "BUG"}).raise_for_status()
+    items = [
+        {"external_id": "a", "annotation_type": "BUG", "path": "a.py", "line": 3, "summary": "s", "severity": "LOW"},
+        {"summary": "no file", "details": "d", "result": "FAILED", "link": "https://scan.example.com/a"},
+    ]
+    posted = cloud(sandbox, "POST", "/reports/scan-1/annotations", json=items)
+    assert cloud_check(posted, "POST", CLOUD_ANNOTATIONS).status_code == 200
+    for _ in range(11):
+        cloud(sandbox, "POST", "/reports/scan-1/annotations", json=[{"summary": "more"}]).raise_for_status()
+    page = cloud_check(cloud(sandbox, "GET", "/reports/scan-1/annotations"), "GET", CLOUD_ANNOTATIONS)
+    assert page.json()["next"]
+    second = requests.get(page.json()["next"], headers=TOKEN, timeout=10)
+    _validator(CLOUD_SPEC, {"$ref": "#/components/schemas/paginated_annotations"}).validate(second.json())
+    one = cloud(sandbox, "PUT", "/reports/scan-1/annotations/b", json={"summary": "b", "severity": "CRITICAL"})
+    assert cloud_check(one, "PUT", CLOUD_ANNOTATION).status_code == 200
+    read = cloud(sandbox, "GET", f"/reports/scan-1/annotations/{one.json()['uuid']}")
+    assert cloud_check(read, "GET", CLOUD_ANNOTATION).json() == one.json()
+    gone = cloud(sandbox, "DELETE", "/reports/scan-1/annotations/b")
+    assert cloud_check(gone, "DELETE", CLOUD_ANNOTATION).status_code == 204
+
+
+def test_cloud_errors_match_the_contract(sandbox):
+    cloud(sandbox, "PUT", "/reports/scan-1", json={"title": "Scan"}).raise_for_status()
+    answers = [
+        (400, cloud(sandbox, "PUT", "/reports/scan-1", json={"details": "d" * 2001}), "PUT", CLOUD_REPORT),
+        (401, cloud(sandbox, "GET", "/reports/scan-1", headers={}), "GET", CLOUD_REPORT),
+        (404, cloud(sandbox, "GET", "/reports/none"), "GET", CLOUD_REPORT),
+        (404, cloud(sandbox, "DELETE", "/reports/none"), "DELETE", CLOUD_REPORT),
+        (400, cloud(sandbox, "POST", "/reports/scan-1/annotations", json=[{"summary": ""}]), "POST", CLOUD_ANNOTATIONS),
+        (404, cloud(sandbox, "GET", "/reports/none/annotations"), "GET", CLOUD_ANNOTATIONS),
+        (404, cloud(sandbox, "GET", "/reports/scan-1/annotations/none"), "GET", CLOUD_ANNOTATION),
+        (
+            400,
+            cloud(sandbox, "PUT", "/reports/scan-1/annotations/x", json={"summary": "s" * 451}),
+            "PUT",
+            CLOUD_ANNOTATION,
+        ),
+        (415, cloud(sandbox, "PUT", "/reports/scan-1", data="title=x"), "PUT", CLOUD_REPORT),
+    ]
+    for expected, response, method, template in answers:
+        assert response.status_code == expected, (method, template, response.text)
+        cloud_check(response, method, template)
+
+
+@pytest.mark.parametrize(
+    ("schema", "document"),
+    [
+        ("report", {"result": "PASS"}),
+        ("report", {"data": [{"title": str(n), "value": n} for n in range(11)]}),
+        ("report_annotation", {"line": 0}),
+        ("report_annotation", {"summary": "s" * 451}),
+        ("paginated_annotations", {"values": [{"severity": "BLOCKER"}]}),
+        ("error", {"error": {"message": "no type"}}),
+    ],
+)
+def test_a_wrong_cloud_document_fails_so_the_check_can_fail(schema, document):
+    with pytest.raises(ValidationError):
+        _validator(CLOUD_SPEC, {"$ref": f"#/components/schemas/{schema}"}).validate(document)

@@ -145,3 +145,26 @@ def render_dc(commits: dict[tuple, list[dict[str, Any]]]) -> str:
         for entry in dc_snapshot(commits)
     ]
     return _render(groups, "dc", "Data Center, /rest/insights")
+
+
+# -- Cloud ---------------------------------------------------------------------------------------
+def cloud_snapshot(commits: dict[tuple, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """``[{repository: "workspace/slug", commit, reports: [report + annotations]}]``, newest change first."""
+    from .insights_cloud import annotation_view, report_view
+
+    return [
+        {
+            "repository": reports[0]["repository"],
+            "commit": reports[0]["commit"],
+            "reports": [
+                {**report_view(report), "annotations": [annotation_view(item) for item in report["annotations"]]}
+                for report in reports
+            ],
+        }
+        for reports in commits.values()
+    ]
+
+
+def render_cloud(commits: dict[tuple, list[dict[str, Any]]]) -> str:
+    groups = [(f"{entry['repository']} @ {entry['commit']}", entry["reports"]) for entry in cloud_snapshot(commits)]
+    return _render(groups, "cloud", "Cloud, /2.0/…/commit/<sha>/reports")

@@ -154,3 +154,93 @@ def dc_annotation_errors(item: Any, prefix: str = "") -> list[dict]:
         _string(item, "externalId", "The external ID", DC_EXTERNAL_ID_MAX, errors, prefix)
     _url(item, "link", "The annotation link", errors, prefix)
     return errors
+
+
+# -- Bitbucket Cloud (FACTS §7b) -------------------------------------------------------------------
+CLOUD_REPORT_TYPES = ("SECURITY", "COVERAGE", "TEST", "BUG")
+CLOUD_RESULTS = ("PASSED", "FAILED", "PENDING")
+CLOUD_SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+CLOUD_ANNOTATION_RESULTS = ("PASSED", "FAILED", "SKIPPED", "IGNORED")
+CLOUD_MAX_DATA = 10
+CLOUD_DETAILS_MAX = 2000
+CLOUD_SUMMARY_MAX = 450
+#: Bitbucket's own messages (reported: saibotsivad/bpr-npm-audit PR #3, reviewdog/reviewdog issue #1285).
+DETAILS_TOO_LONG = "The details field cannot contain more than 2000 characters."
+SUMMARY_TOO_LONG = "The summary field cannot contain more than 450 characters."
+#: The sandbox's wording (Bitbucket rejects an empty summary; its message is unverified).
+SUMMARY_REQUIRED = "The summary field is required and cannot be empty."
+CLOUD_REPORT_STRINGS = ("title", "details", "external_id", "reporter", "link", "logo_url", "report_type", "result")
+CLOUD_ANNOTATION_STRINGS = (
+    "external_id",
+    "annotation_type",
+    "path",
+    "summary",
+    "details",
+    "result",
+    "severity",
+    "link",
+)
+
+
+def _cloud_common(body: dict, strings: tuple[str, ...], enums: dict[str, tuple[str, ...]]) -> Optional[str]:
+    for name in strings:
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            return f"The {name} field must be a string."
+    for name, choices in enums.items():
+        value = body.get(name)
+        if value is not None and value not in choices:
+            return f"The {name} field must be one of {', '.join(choices)}, not {value!r}."
+    for name in ("link", "logo_url"):
+        value = body.get(name)
+        if value is not None and not is_web_url(value):
+            return f"The {name} field must be an http or https URL."
+    return None
+
+
+def cloud_report_problem(body: Any) -> Optional[str]:
+    """The message of the 400 a Cloud report PUT gets, or None.  No field is required (the spec marks none)."""
+    if not isinstance(body, dict):
+        return "The request body must be a JSON object."
+    problem = _cloud_common(body, CLOUD_REPORT_STRINGS, {"report_type": CLOUD_REPORT_TYPES, "result": CLOUD_RESULTS})
+    if problem:
+        return problem
+    if isinstance(body.get("details"), str) and len(body["details"]) > CLOUD_DETAILS_MAX:
+        return DETAILS_TOO_LONG
+    enabled = body.get("remote_link_enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        return "The remote_link_enabled field must be true or false."
+    data = body.get("data")
+    if data is not None:
+        if isinstance(data, list) and len(data) > CLOUD_MAX_DATA:
+            return f"The data field cannot contain more than {CLOUD_MAX_DATA} elements."
+        problems = data_problems(data, CLOUD_MAX_DATA, "text")
+        if problems:
+            return problems[0][1]
+    return None
+
+
+def cloud_annotation_problem(item: Any) -> Optional[str]:
+    """The message of the 400 a Cloud annotation gets, or None."""
+    if not isinstance(item, dict):
+        return "An annotation must be a JSON object."
+    problem = _cloud_common(
+        item,
+        CLOUD_ANNOTATION_STRINGS,
+        {
+            "annotation_type": ANNOTATION_TYPES,
+            "severity": CLOUD_SEVERITIES,
+            "result": CLOUD_ANNOTATION_RESULTS,
+        },
+    )
+    if problem:
+        return problem
+    summary = item.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        return SUMMARY_REQUIRED
+    if len(summary) > CLOUD_SUMMARY_MAX:
+        return SUMMARY_TOO_LONG
+    line = item.get("line")
+    if line is not None and (not isinstance(line, int) or isinstance(line, bool) or line < 1):
+        return "The line field must be a whole number of at least 1."
+    return None
