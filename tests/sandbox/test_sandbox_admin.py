@@ -22,7 +22,9 @@ def test_json_state(sandbox, client):
         "tokens": {"personal": 1, "http-access": 1},
         "repositories": None,
         "allow_anonymous_read": False,
+        "annotation_limit": 1000,
     }
+    assert bitbucket["insights"] == []
     assert state == sandbox.state()
     assert client.get("/_sandbox/health").json() == {"status": "ok"}
 

@@ -16,6 +16,7 @@ from build_status.remotes.bitbucket_dc.contract import BUILDS_REQUEST, LEGACY_RE
 
 from .bitbucket_store import BuildStatusStore, rest_view
 from .emulation import ConfiguredEmulation, Route, route
+from .insights_dc import DataCenterInsights
 from .messages import BodyError, Request, Response, error_body, error_response
 
 #: The states the commit-only endpoint takes (the contract's enum).
@@ -73,6 +74,7 @@ class BitbucketConfig:
       ``"http-access"`` (project/repository HTTP access token: Bearer only).
     - ``repositories``: None = every ``PROJECT/slug`` exists; else the ones that do (case-insensitive).
     - ``allow_anonymous_read``: reads (GET, stats) work without credentials.
+    - ``annotation_limit``: Code Insights annotations a report may hold (Bitbucket's default instance setting).
     """
 
     context_path: str = ""
@@ -81,6 +83,7 @@ class BitbucketConfig:
     tokens: dict = field(default_factory=_default_tokens)
     repositories: Optional[frozenset] = None
     allow_anonymous_read: bool = False
+    annotation_limit: int = 1000
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -107,6 +110,12 @@ class BitbucketConfig:
             set_(self, "repositories", frozenset(self.repositories))
         if not isinstance(self.allow_anonymous_read, bool):
             raise ValueError("allow_anonymous_read must be true or false")
+        if (
+            isinstance(self.annotation_limit, bool)
+            or not isinstance(self.annotation_limit, int)
+            or self.annotation_limit < 1
+        ):
+            raise ValueError(f"annotation_limit must be a whole number of at least 1, not {self.annotation_limit!r}")
 
     @property
     def version_tuple(self) -> tuple[int, int]:
@@ -144,6 +153,7 @@ class BitbucketConfig:
             "tokens": {kind: kinds.count(kind) for kind in TOKEN_KINDS},
             "repositories": None if self.repositories is None else sorted(self.repositories),
             "allow_anonymous_read": self.allow_anonymous_read,
+            "annotation_limit": self.annotation_limit,
         }
 
     def with_changes(self, changes: dict[str, Any]) -> BitbucketConfig:
@@ -177,6 +187,7 @@ class BitbucketEmulation(ConfiguredEmulation):
     def __init__(self, config: BitbucketConfig | None = None) -> None:
         super().__init__(config)
         self.store = BuildStatusStore()
+        self.insights = DataCenterInsights(self)
         self._routes_lock = threading.Lock()
         self._routes: tuple[str, list[Route]] | None = None
 
@@ -190,16 +201,25 @@ class BitbucketEmulation(ConfiguredEmulation):
         return self.store.tally(sha)
 
     # -- Emulation -----------------------------------------------------------------------------
+    def reports(self, project: str, slug: str, sha: str) -> list[dict[str, Any]]:
+        """The Code Insights reports of a commit, oldest first, each with its ``annotations``."""
+        return self.insights.store.reports((project, slug, sha))
+
     def reset(self) -> None:
         self.store.clear()
+        self.insights.store.clear()
 
     def snapshot(self) -> dict[str, Any]:
-        return {"commits": self.store.commits(), "config": self.public_config()}
+        from .insights_html import dc_snapshot
+
+        insights = dc_snapshot(self.insights.store.commits())
+        return {"commits": self.store.commits(), "insights": insights, "config": self.public_config()}
 
     def html(self) -> str:
         from .bitbucket_html import render
+        from .insights_html import render_dc
 
-        return render(self.store.commits(), self.public_config())
+        return render(self.store.commits(), self.public_config()) + render_dc(self.insights.store.commits())
 
     def routes(self) -> list[Route]:
         context = self._config.context_path
@@ -219,6 +239,7 @@ class BitbucketEmulation(ConfiguredEmulation):
             route("GET", builds, self.get_builds),
             route("DELETE", builds, self.delete_builds),
             route("GET", api + r"/build/capabilities/?", self.get_capabilities),
+            *self.insights.routes(base),
         ]
         with self._routes_lock:
             self._routes = (context, routes)

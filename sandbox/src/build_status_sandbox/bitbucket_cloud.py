@@ -19,6 +19,7 @@ from .bitbucket_cloud_config import BitbucketCloudConfig, Identity, repository_u
 from .bitbucket_cloud_store import SORT_FIELDS, CloudStatusStore, NoStatus, NotCreator
 from .bitbucket_cloud_validation import BAD_REQUEST, FIELDS, error_document, field_errors_document, validate
 from .emulation import ConfiguredEmulation, Route, route
+from .insights_cloud import CloudInsights
 from .messages import BodyError, Request, Response
 from .ratelimit import RateLimiter, WindowLimiter
 
@@ -63,6 +64,7 @@ class BitbucketCloudEmulation(ConfiguredEmulation):
     def __init__(self, config: BitbucketCloudConfig | None = None) -> None:
         super().__init__(config)
         self.store = CloudStatusStore()
+        self.insights = CloudInsights(self)
         #: The base of absolute URLs (``links``, ``next``) when the request has no usable Host header.
         self.default_base_url = ""
         self._limiter_lock = threading.Lock()
@@ -72,6 +74,7 @@ class BitbucketCloudEmulation(ConfiguredEmulation):
             route("POST", _COMMIT + r"/statuses/build/?", self.create_status),
             route("GET", _COMMIT + r"/statuses/build/(?P<key>[^/]+)/?", self.get_status),
             route("PUT", _COMMIT + r"/statuses/build/(?P<key>[^/]+)/?", self.update_status),
+            *self.insights.routes(_COMMIT),
         ]
         # Anything else under /2.0/ is Bitbucket Cloud's too: a Cloud-shaped 404 or 405.
         self._fallback = [route(method, r"/2\.0(?:/.*)?", self.not_served) for method in METHODS]
@@ -82,22 +85,31 @@ class BitbucketCloudEmulation(ConfiguredEmulation):
         ``uuid``, ``created_on``, ``updated_on``, ``creator``, ``workspace``, ``repository``, ``commit``)."""
         return self.store.statuses(workspace, repo, sha)
 
+    def reports(self, workspace: str, repo: str, sha: str) -> list[dict[str, Any]]:
+        """The Code Insights reports of a commit, oldest first, each with its ``annotations``."""
+        return self.insights.store.reports((workspace, repo, sha))
+
     # -- Emulation -----------------------------------------------------------------------------
     def routes(self) -> list[Route]:
         return self._routes + self._fallback
 
     def reset(self) -> None:
         self.store.clear()
+        self.insights.store.clear()
         with self._limiter_lock:
             self._limiter = None
 
     def snapshot(self) -> dict[str, Any]:
-        return {"repositories": self.store.commits(), "config": self.public_config()}
+        from .insights_html import cloud_snapshot
+
+        insights = cloud_snapshot(self.insights.store.commits())
+        return {"repositories": self.store.commits(), "insights": insights, "config": self.public_config()}
 
     def html(self) -> str:
         from .bitbucket_cloud_html import render
+        from .insights_html import render_cloud
 
-        return render(self.store.commits(), self.public_config())
+        return render(self.store.commits(), self.public_config()) + render_cloud(self.insights.store.commits())
 
     def error_document(self, status: int, message: str, exception_name: str | None = None) -> Any:
         return error_document(RATE_LIMITED if status == 429 else message)

@@ -62,6 +62,15 @@ class Request:
     body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)
     client: Optional[tuple] = None
+    #: The query string as sent (``query`` keeps only each parameter's first value).
+    raw_query: str = ""
+
+    def query_values(self, name: str) -> list[str]:
+        """Every value of a query parameter, in order (``?externalId=a&externalId=b`` → ``["a", "b"]``)."""
+        from urllib.parse import parse_qsl
+
+        values = [value for key, value in parse_qsl(self.raw_query, keep_blank_values=True) if key == name]
+        return values or ([self.query[name]] if name in self.query else [])
 
     @property
     def content_type(self) -> str:

@@ -96,6 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             method=self.command,
             path=unquote(parts.path) or "/",
             query=_first_values(parts.query),
+            raw_query=parts.query,
             headers=Headers(self.headers.items()),
             body=body,
             client=self.client_address,
