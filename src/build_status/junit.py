@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import InputError, sentence
 from .junit_failures import LIMIT, Failures

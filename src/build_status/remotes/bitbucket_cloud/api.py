@@ -37,7 +37,11 @@ class CloudConnection(StatusConnection):
 
     def send(self, sent: Request) -> None:
         """Post a status; it counts as landed only on a 200/201 that carries the status object with the key
-        and state sent."""
+        and state sent. A Code Insights request lands on the report object (PUT) or the list of annotations
+        (POST) Cloud sends back."""
+        if sent.endpoint == "insights":
+            self._insight(sent)
+            return
         response = self.call("POST", sent.url, sent.what, json=sent.body)
         data = answers.parse_json(response)
         if (
@@ -51,6 +55,19 @@ class CloudConnection(StatusConnection):
         raise RemoteError(
             f"Bitbucket Cloud answered {response.status_code} while {sent.what}, but not with the status it was "
             f"sent: it sent {_not_api(response, data)} The status did not land.",
+            status=response.status_code,
+        )
+
+    def _insight(self, sent: Request) -> None:
+        kwargs = {"json": sent.body} if sent.body is not None else {}
+        response = self.call(sent.method, sent.url, sent.what, **kwargs)
+        data = answers.parse_json(response)
+        wanted = {"PUT": dict, "POST": list}.get(sent.method)
+        if wanted is None or (isinstance(data, wanted) and not (isinstance(data, dict) and "error" in data)):
+            return
+        raise RemoteError(
+            f"Bitbucket Cloud answered {response.status_code} while {sent.what}, but not as its REST API does: "
+            f"it sent {_not_api(response, data)}",
             status=response.status_code,
         )
 

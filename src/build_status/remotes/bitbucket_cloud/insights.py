@@ -25,13 +25,13 @@ ANNOTATION_LIMIT = 1000
 REPORTER = "build-status"
 
 
-def report_url(target: CloudTarget, commit: str, key: str) -> str:
+def cloud_report_url(target: CloudTarget, commit: str, key: str) -> str:
     return f"{repository_url(target)}/commit/{commit}/reports/{quote(key, safe='')}"
 
 
-def report_requests(target: CloudTarget, shown_auth: str, commit: str, report: InsightReport) -> list[Request]:
+def cloud_report_requests(target: CloudTarget, shown_auth: str, commit: str, report: InsightReport) -> list[Request]:
     """The report, then its annotations, 100 a request."""
-    url = report_url(target, commit, report.key)
+    url = cloud_report_url(target, commit, report.key)
     kept = report.annotations[:ANNOTATION_LIMIT]
     left_out = report.left_out + len(report.annotations) - len(kept)
     shown = (f"Authorization: {shown_auth}", "Content-Type: application/json")

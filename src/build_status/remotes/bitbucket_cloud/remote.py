@@ -139,6 +139,13 @@ class BitbucketCloud(StatusRemote):
         number has no field either; it is in the default description's run number)."""
         return ("parent",) if status.parent else ()
 
+    takes_reports = True
+
+    def report_requests(self, commit: str, report: Any) -> list[Request]:
+        from .insights import cloud_report_requests
+
+        return cloud_report_requests(self.target, self.auth.shown, commit, report)
+
     def read_requests(self, commit: str) -> tuple[list[Request], str]:
         shown = (f"Authorization: {self.auth.shown}", "Accept: application/json")
         query = {"pagelen": PAGE}

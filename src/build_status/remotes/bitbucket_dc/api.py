@@ -118,6 +118,23 @@ class Api:
             status=response.status_code,
         )
 
+    def exchange(self, method: str, url: str, body: Any, *, what: str) -> None:
+        """A Code Insights request: landed on a 2xx that is the REST API's (a report's JSON for a PUT,
+        nothing for a POST or DELETE of annotations)."""
+        response = self._send(method, url, what, **({"json": body} if body is not None else {}))
+        self._check(response, what, api=BUILDS)
+        data = answers.parse_json(response)
+        if method == "PUT":
+            if isinstance(data, dict) and not answers.error_messages(data) and "title" in data:
+                return
+        elif response.status_code == 204 or not response.content.strip():
+            return
+        raise RemoteError(
+            f"Bitbucket answered {response.status_code} while {what}, but not as its REST API does: it sent "
+            f"{failures.not_rest(response, data)}",
+            status=response.status_code,
+        )
+
     def statuses(self, sha: str, *, limit: int = 100) -> list[dict[str, Any]]:
         """Every build status of a commit, as the commit-only GET pages them (the 100 newest at most)."""
         values: list[dict[str, Any]] = []

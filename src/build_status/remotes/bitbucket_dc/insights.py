@@ -27,18 +27,18 @@ KEY_LIMIT = 450
 REPORTER = "build-status"
 
 
-def report_url(target: Target, commit: str, key: str) -> str:
+def dc_report_url(target: Target, commit: str, key: str) -> str:
     return (
         f"{target.base_url}/rest/insights/1.0/projects/{quote(target.project, safe='~')}"
         f"/repos/{quote(target.repo, safe='')}/commits/{commit}/reports/{quote(key, safe='')}"
     )
 
 
-def report_requests(target: Target, shown_auth: str, commit: str, report: InsightReport) -> list[Request]:
+def dc_report_requests(target: Target, shown_auth: str, commit: str, report: InsightReport) -> list[Request]:
     """The report, the deletion of its old annotations, and its new ones (when it has any)."""
     if not report.key or len(report.key) > KEY_LIMIT:
         raise InputError("insights-key", f"must be 1 to {KEY_LIMIT} characters; it is {len(report.key)}.")
-    url = report_url(target, commit, report.key)
+    url = dc_report_url(target, commit, report.key)
     kept = report.annotations[:ANNOTATION_LIMIT]
     left_out = report.left_out + len(report.annotations) - len(kept)
     shown = (f"Authorization: {shown_auth}", "Content-Type: application/json")
@@ -53,7 +53,7 @@ def report_requests(target: Target, shown_auth: str, commit: str, report: Insigh
             what=f"deleting the old annotations of {report.key}",
             commit=commit,
             endpoint=INSIGHTS,
-        )  # fmt: skip
+        )
     )
     if kept:
         body = {"annotations": [_annotation(item) for item in kept]}

@@ -129,6 +129,16 @@ class BitbucketDataCenter(StatusRemote):
         return reads, note
 
     @property
+    def takes_reports(self) -> bool:  # type: ignore[override]
+        """Code Insights is repository-scoped: it needs bitbucket-project and bitbucket-repo."""
+        return self.target.repository_scoped
+
+    def report_requests(self, commit: str, report: Any) -> list[Request]:
+        from .insights import dc_report_requests
+
+        return dc_report_requests(self.target, self.auth.shown, commit, report)
+
+    @property
     def reads_by_key(self) -> bool:
         return self.target.repository_scoped and self.target.api != COMMITS
 
@@ -159,7 +169,10 @@ class Connection(StatusConnection):
         )
 
     def send(self, request: Request) -> None:
-        self.api.post(request.url, request.body, what=request.what, api=request.endpoint)
+        if request.method == "POST" and request.endpoint != "insights":
+            self.api.post(request.url, request.body, what=request.what, api=request.endpoint)
+        else:
+            self.api.exchange(request.method, request.url, request.body, what=request.what)
 
     def reader(self, own_key: str, patterns: Sequence[str], console: Any) -> StatusReader:
         from .reading import Reader
