@@ -40,7 +40,7 @@ from build_status_sandbox.server import Sandbox
 ROOT = Path(__file__).resolve().parents[1]
 ENTRYPOINT = ROOT / "entrypoint.py"
 PYTHON = sys.executable
-SECTIONS = ("post", "coveralls", "import", "fanout", "image")
+SECTIONS = ("post", "coveralls", "import", "fanout", "image", "reports")
 MAKE_ARGS = ["--write", "docs/performance.md"]
 
 SHA = "5a1e" * 10
@@ -592,12 +592,37 @@ def bench_image(ctx: Context) -> list[Row]:
 
 
 HEADER = ("Measure", "build-status (median)", "Peer", "Peer (median)", "Ratio", "Target", "Verdict", "Notes")
+# -- 6. large test and coverage reports -----------------------------------------------------------------
+
+
+def bench_reports(ctx: Context) -> list[Row]:
+    import reports
+
+    rows = []
+    for reader, name, write, measure in (
+        ("junit", "junit.xml", reports.write_junit,
+         f"Reading a JUnit report: {reports.CASES:,} cases, {reports.FAILURES:,} failures"),
+        ("coverage", "coverage.xml", reports.write_cobertura,
+         f"Reading a Cobertura report: {reports.FILES:,} files"),
+    ):  # fmt: skip
+        path = ctx.home / name
+        write(path)
+        seconds, peak = reports.measure(ROOT / "src", reader, path, ctx.repeat)
+        notes = (
+            f"{path.stat().st_size / 1e6:.1f} MB file; peak {peak / 1e6:.1f} MB of Python allocations "
+            f"(tracemalloc); in a child process, from the call to its return; n={ctx.repeat}"
+        )
+        rows.append(Row(measure, median(seconds), notes=notes))
+    return rows
+
+
 BENCHES: dict[str, Callable[[Context], list[Row]]] = {
     "post": bench_post,
     "coveralls": bench_coveralls,
     "import": bench_import,
     "fanout": bench_fanout,
     "image": bench_image,
+    "reports": bench_reports,
 }
 TITLES = {
     "post": "One status post",
@@ -605,6 +630,7 @@ TITLES = {
     "import": "Import time",
     "fanout": f"{JOBS}-job fan-out",
     "image": "Image",
+    "reports": "Large reports",
 }
 
 

@@ -43,3 +43,20 @@ def test_bench_runs_the_post_and_coveralls_parts():
         assert FIGURE.match(cells[1]) and FIGURE.match(cells[3]), cells
         assert re.match(r"^\d+\.\d+×$", cells[4]), cells
     assert post[0][6] in ("PASS", "FAIL") and coveralls[0][6] in ("PASS", "FAIL")
+
+
+def test_bench_reads_the_large_reports_and_says_their_peak_memory():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--repeat", "1", "--only", "reports"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stderr
+    junit = _rows(proc.stdout, "Reading a JUnit report: 50,000 cases, 1,000 failures")
+    cobertura = _rows(proc.stdout, "Reading a Cobertura report: 10,000 files")
+    for (cells,) in (junit, cobertura):
+        assert FIGURE.match(cells[1]), cells
+        assert re.search(r"peak \d+\.\d MB of Python allocations", cells[7]), cells
