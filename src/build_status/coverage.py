@@ -27,13 +27,13 @@ from .errors import InputError, sentence
 from .junit import find_files
 from .model.coverage import CoverageTotals
 from .redaction import cut
+from .xml_reports import malformed, walk_xml
 
 INPUT = "coverage-results"
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
 FORMATS = "Cobertura XML, JaCoCo XML or an lcov tracefile"
 _POINT = "Point coverage-results at Cobertura XML, JaCoCo XML or lcov reports."
-_POSITION = re.compile(r":\s*line \d+, column \d+$")
 _LCOV_START = re.compile(rb"(TN|SF|VER):")
 _HEAD_BYTES = 4096
 _COUNT = re.compile(rb"-?[0-9]+")  # geninfo may write a negative count (a gcov fault): not hit
@@ -110,23 +110,14 @@ def _too_large(name: str) -> InputError:
 
 
 def _read_xml(stream: _Capped, name: str) -> CoverageTotals:
-    from defusedxml import DefusedXmlException, EntitiesForbidden
-    from defusedxml.ElementTree import ParseError, iterparse
-
-    try:
-        return _walk(iterparse(stream, ("start", "end")), name)
-    except DefusedXmlException as exc:
-        if isinstance(exc, EntitiesForbidden):
-            why = "declares XML entities, which are refused (protection against entity expansion)"
-        else:
-            why = "refers to an external DTD or entity, which is refused (no file or URL is read for it)"
-        raise InputError(INPUT, f"{name} {why}; coverage reports need none.") from None
-    except ParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
-        reason = _POSITION.sub("", str(exc))
-        raise InputError(INPUT, _malformed(name, "XML", f"line {line}, column {column + 1}", reason)) from None
-    except (ValueError, LookupError) as exc:  # an encoding expat cannot read
-        raise InputError(INPUT, _malformed(name, "XML", "", str(exc))) from None
+    return walk_xml(
+        stream,  # type: ignore[arg-type]
+        lambda events: _walk(events, name),
+        input_name=INPUT,
+        name=name,
+        reports="coverage reports",
+        hint=_POINT,
+    )
 
 
 def _walk(events: Iterable[tuple[str, Any]], name: str) -> CoverageTotals:
@@ -227,7 +218,7 @@ def _read_lcov(stream: _Capped, name: str) -> CoverageTotals:
 
 
 def _bad_lcov(name: str, number: int, reason: str) -> InputError:
-    return InputError(INPUT, _malformed(name, "lcov", f"line {number}", reason))
+    return InputError(INPUT, malformed(name, "lcov", f"line {number}", reason, _POINT))
 
 
 def _text(data: bytes) -> str:
@@ -252,8 +243,3 @@ def _totals(covered: int, total: int, name: str, where: str = "") -> CoverageTot
         place = f" ({where})" if where else ""
         raise InputError(INPUT, f"{name}{place}: {covered:,} lines covered of {total:,} is more than all. {_POINT}")
     return CoverageTotals(covered, total)
-
-
-def _malformed(name: str, kind: str, where: str, reason: str) -> str:
-    place = f" ({where})" if where else ""
-    return sentence(f"{name} is not well-formed {kind}{place}: {reason}") + f" {_POINT}"

@@ -15,7 +15,6 @@ The same pass gathers the failed and errored test cases (``junit_failures.py``),
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -25,6 +24,7 @@ from .junit_failures import LIMIT, Failures
 from .model.status import TestCounts
 from .model.tests import FailedTest
 from .redaction import cut
+from .xml_reports import walk_xml
 
 INPUT = "test-results"
 
@@ -32,7 +32,8 @@ _PASSED, _SKIPPED, _FAILED = 0, 1, 2
 #: A test's outcome from its direct children; any other child (``system-out``, ``flakyFailure``...) leaves it.
 _OUTCOME_CHILDREN = {"failure": _FAILED, "error": _FAILED, "skipped": _SKIPPED}
 _ROOTS = ("testsuites", "testsuite")
-_POSITION = re.compile(r":\s*line \d+, column \d+$")
+#: What test-results should point at, said after a malformed report.
+HINT = "Point test-results at JUnit XML reports."
 
 
 @dataclass(frozen=True)
@@ -114,27 +115,19 @@ def count_file(path: str, shown: str | None = None, failures: Failures | None = 
     be read, is not well-formed XML (line and 1-based column given), declares entities, or is not JUnit.
     ``failures``, when given, gathers the failed test cases.
     """
-    from defusedxml import DefusedXmlException, EntitiesForbidden
-    from defusedxml.ElementTree import ParseError, iterparse
-
     name = path if shown is None else shown
     try:
         with open(path, "rb") as stream:
-            return _count(iterparse(stream, ("start", "end")), name, failures)
+            return walk_xml(
+                stream,
+                lambda events: _count(events, name, failures),
+                input_name=INPUT,
+                name=name,
+                reports="JUnit reports",
+                hint=HINT,
+            )
     except OSError as exc:
         raise InputError(INPUT, sentence(f"cannot read {name}: {exc.strerror or exc}")) from None
-    except DefusedXmlException as exc:
-        if isinstance(exc, EntitiesForbidden):
-            why = "declares XML entities, which are refused (protection against entity expansion)"
-        else:
-            why = "refers to an external DTD or entity, which is refused (no file or URL is read for it)"
-        raise InputError(INPUT, f"{name} {why}; JUnit reports need none.") from None
-    except ParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
-        reason = _POSITION.sub("", str(exc))
-        raise InputError(INPUT, _malformed(name, reason, f"line {line}, column {column + 1}")) from None
-    except (ValueError, LookupError) as exc:  # an encoding expat cannot read
-        raise InputError(INPUT, _malformed(name, str(exc))) from None
 
 
 def _count(events: Iterable[tuple[str, Any]], name: str, failures: Failures | None = None) -> TestCounts:
@@ -224,8 +217,3 @@ def _shown(path: str, base: str) -> str:
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
         return path
     return relative
-
-
-def _malformed(name: str, reason: str, where: str = "") -> str:
-    place = f" ({where})" if where else ""
-    return sentence(f"{name} is not well-formed XML{place}: {reason}") + " Point test-results at JUnit XML reports."

@@ -17,7 +17,7 @@ LAYERS = (
     ("report",),
     ("config",),
     ("remotes",),
-    ("model", "junit", "junit_failures", "coverage"),
+    ("model", "junit", "junit_failures", "coverage", "xml_reports"),
     ("transport", "workflow", "redaction", "context", "errors", "__init__"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
