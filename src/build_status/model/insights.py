@@ -18,6 +18,14 @@ class DataItem(NamedTuple):
     #: ``(text, href)`` for LINK.
     value: Any
 
+    def as_json(self, link_text: str) -> dict[str, Any]:
+        """The item as a remote takes it; ``link_text`` is its name for a link's text (``linktext``, ``text``)."""
+        value = self.value
+        if self.type == LINK:
+            text, href = value
+            value = {link_text: text, "href": href}
+        return {"title": self.title, "type": self.type, "value": value}
+
 
 class Annotation(NamedTuple):
     """One line-level finding (a failed test): where, what, and an id that a re-run keeps."""
@@ -46,3 +54,18 @@ class InsightReport(NamedTuple):
     annotations: tuple[Annotation, ...] = ()
     #: Annotations there were but that are not sent (the remote's limit): said in the details.
     left_out: int = 0
+
+    def within(self, limit: int) -> tuple[tuple[Annotation, ...], str]:
+        """The annotations a remote that keeps at most ``limit`` takes, and the details, which say how many
+        more there were."""
+        kept = self.annotations[:limit]
+        left_out = self.left_out + len(self.annotations) - len(kept)
+        details = self.details
+        if left_out:
+            details = f"{details}\n{left_out} more failure(s) not annotated (Bitbucket keeps {limit})."
+        return kept, details.strip()
+
+    @property
+    def web_link(self) -> str:
+        """The link, when it is an http(s) URL (both flavours refuse anything else), else ``""``."""
+        return self.link if self.link.startswith(("http://", "https://")) else ""

@@ -10,7 +10,7 @@ has, send a request, read a commit's statuses back.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -101,6 +101,18 @@ class StatusRemote(ABC):
     @abstractmethod
     def status_requests(self, endpoint: Endpoint, status: BuildStatus, commits: Sequence[str]) -> list[Request]:
         """The requests that post ``status`` to each commit; InputError for a field the remote would refuse."""
+
+    def _posts(
+        self, url_of: Callable[[str], str], body: Any, status: BuildStatus, commits: Sequence[str], endpoint: Endpoint
+    ) -> list[Request]:
+        """The same status body posted to each commit's address (``url_of(sha)``): what ``status_requests``
+        returns once the remote has written its body."""
+        shown = (f"Authorization: {self.auth.shown}", "Content-Type: application/json")
+        what = f"posting {status.state}"
+        return [
+            Request("POST", url_of(sha), body, shown_lines=shown, what=what, commit=sha, endpoint=endpoint.name)
+            for sha in commits
+        ]
 
     @abstractmethod
     def read_requests(self, commit: str) -> tuple[list[Request], str]:

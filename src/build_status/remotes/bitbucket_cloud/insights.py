@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ...model.insights import LINK, InsightReport
+from ...model.insights import InsightReport
 from ...redaction import cut
 from ..interface import Request
 from .remote import repository_url
@@ -32,10 +32,9 @@ def cloud_report_url(target: CloudTarget, commit: str, key: str) -> str:
 def cloud_report_requests(target: CloudTarget, shown_auth: str, commit: str, report: InsightReport) -> list[Request]:
     """The report, then its annotations, 100 a request."""
     url = cloud_report_url(target, commit, report.key)
-    kept = report.annotations[:ANNOTATION_LIMIT]
-    left_out = report.left_out + len(report.annotations) - len(kept)
+    kept, details = report.within(ANNOTATION_LIMIT)
     shown = (f"Authorization: {shown_auth}", "Content-Type: application/json")
-    requests = [Request("PUT", url, _report_body(report, left_out), shown_lines=shown,
+    requests = [Request("PUT", url, _report_body(report, details), shown_lines=shown,
                         what=f"publishing the report {report.key}", commit=commit, endpoint=INSIGHTS)]  # fmt: skip
     for start in range(0, len(kept), BATCH):
         batch = [_annotation(item) for item in kept[start : start + BATCH]]
@@ -45,30 +44,19 @@ def cloud_report_requests(target: CloudTarget, shown_auth: str, commit: str, rep
     return requests
 
 
-def _report_body(report: InsightReport, left_out: int) -> dict[str, Any]:
-    details = report.details
-    if left_out:
-        details = f"{details}\n{left_out} more failure(s) not annotated (Bitbucket keeps {ANNOTATION_LIMIT})."
+def _report_body(report: InsightReport, details: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "title": report.title,
-        "details": cut(details.strip(), DETAILS_LIMIT),
+        "details": cut(details, DETAILS_LIMIT),
         "external_id": report.key,
         "report_type": report.kind,
         "result": "PASSED" if report.passed else "FAILED",
         "reporter": REPORTER,
-        "data": [_item(item) for item in report.data[:DATA_LIMIT]],
+        "data": [item.as_json("text") for item in report.data[:DATA_LIMIT]],
     }
-    if report.link.startswith(("http://", "https://")):
-        body["link"] = report.link
+    if report.web_link:
+        body["link"] = report.web_link
     return body
-
-
-def _item(item: Any) -> dict[str, Any]:
-    value = item.value
-    if item.type == LINK:
-        text, href = value
-        value = {"text": text, "href": href}
-    return {"title": item.title, "type": item.type, "value": value}
 
 
 def _annotation(annotation: Any) -> dict[str, Any]:

@@ -90,19 +90,7 @@ class BitbucketCloud(StatusRemote):
 
     def status_requests(self, endpoint: Endpoint, status: BuildStatus, commits: Sequence[str]) -> list[Request]:
         body = self._body(status)
-        shown = (f"Authorization: {self.auth.shown}", "Content-Type: application/json")
-        return [
-            Request(
-                "POST",
-                f"{statuses_url(self.target, sha)}/build",
-                body,
-                shown_lines=shown,
-                what=f"posting {status.state}",
-                commit=sha,
-                endpoint=endpoint.name,
-            )
-            for sha in commits
-        ]
+        return self._posts(lambda sha: f"{statuses_url(self.target, sha)}/build", body, status, commits, endpoint)
 
     def _body(self, status: BuildStatus) -> dict[str, Any]:
         """The status object Cloud takes; InputError for what it would refuse."""

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ...errors import InputError
-from ...model.insights import LINK, InsightReport
+from ...model.insights import InsightReport
 from ...redaction import cut
 from ..interface import Request
 from .target import Target
@@ -39,11 +39,10 @@ def dc_report_requests(target: Target, shown_auth: str, commit: str, report: Ins
     if not report.key or len(report.key) > KEY_LIMIT:
         raise InputError("insights-key", f"must be 1 to {KEY_LIMIT} characters; it is {len(report.key)}.")
     url = dc_report_url(target, commit, report.key)
-    kept = report.annotations[:ANNOTATION_LIMIT]
-    left_out = report.left_out + len(report.annotations) - len(kept)
+    kept, details = report.within(ANNOTATION_LIMIT)
     shown = (f"Authorization: {shown_auth}", "Content-Type: application/json")
     what = f"publishing the report {report.key}"
-    requests = [Request("PUT", url, _report_body(report, left_out), shown_lines=shown, what=what,
+    requests = [Request("PUT", url, _report_body(report, details), shown_lines=shown, what=what,
                         commit=commit, endpoint=INSIGHTS)]  # fmt: skip
     requests.append(
         Request(
@@ -63,28 +62,17 @@ def dc_report_requests(target: Target, shown_auth: str, commit: str, report: Ins
     return requests
 
 
-def _report_body(report: InsightReport, left_out: int) -> dict[str, Any]:
-    details = report.details
-    if left_out:
-        details = f"{details}\n{left_out} more failure(s) not annotated (Bitbucket keeps {ANNOTATION_LIMIT})."
+def _report_body(report: InsightReport, details: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "title": cut(report.title, TITLE_LIMIT),
-        "details": cut(details.strip(), DETAILS_LIMIT),
+        "details": cut(details, DETAILS_LIMIT),
         "result": "PASS" if report.passed else "FAIL",
         "reporter": REPORTER,
-        "data": [_item(item) for item in report.data[:DATA_LIMIT]],
+        "data": [item.as_json("linktext") for item in report.data[:DATA_LIMIT]],
     }
-    if report.link.startswith(("http://", "https://")):
-        body["link"] = report.link
+    if report.web_link:
+        body["link"] = report.web_link
     return body
-
-
-def _item(item: Any) -> dict[str, Any]:
-    value = item.value
-    if item.type == LINK:
-        text, href = value
-        value = {"linktext": text, "href": href}
-    return {"title": item.title, "type": item.type, "value": value}
 
 
 def _annotation(annotation: Any) -> dict[str, Any]:

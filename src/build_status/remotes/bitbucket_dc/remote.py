@@ -97,19 +97,7 @@ class BitbucketDataCenter(StatusRemote):
 
         body = payload.build(status, endpoint.name)
         payload.validate(body, endpoint.name)
-        shown = (f"Authorization: {self.auth.shown}", "Content-Type: application/json")
-        return [
-            Request(
-                "POST",
-                self._status_url(endpoint.name, sha),
-                body,
-                shown_lines=shown,
-                what=f"posting {status.state}",
-                commit=sha,
-                endpoint=endpoint.name,
-            )
-            for sha in commits
-        ]
+        return self._posts(lambda sha: self._status_url(endpoint.name, sha), body, status, commits, endpoint)
 
     def read_requests(self, commit: str) -> tuple[list[Request], str]:
         shown = (f"Authorization: {self.auth.shown}", "Accept: application/json")
