@@ -191,24 +191,29 @@ class CloudInsights:
         report, _ = self.store.put_report(where, key, fields, "", may_replace=True)
         return self._respond(200, report_view(report), headers)
 
-    def get_report(self, request: Request) -> Response:
+    def _begin_on_report(self, request: Request) -> tuple[Any, Optional[Response]]:
+        """``((where, headers, report), None)`` for an existing report, or ``(None, the answer)``."""
         begun, problem = self._begin(request)
         if problem:
-            return problem
+            return None, problem
         where, headers = begun
         report = self._find_report(where, request.params["report"])
         if report is None:
-            return self._error(404, NO_REPORT, headers)
+            return None, self._error(404, NO_REPORT, headers)
+        return (where, headers, report), None
+
+    def get_report(self, request: Request) -> Response:
+        found, problem = self._begin_on_report(request)
+        if problem:
+            return problem
+        _, headers, report = found
         return self._respond(200, report_view(report), headers)
 
     def delete_report(self, request: Request) -> Response:
-        begun, problem = self._begin(request)
+        found, problem = self._begin_on_report(request)
         if problem:
             return problem
-        where, headers = begun
-        report = self._find_report(where, request.params["report"])
-        if report is None:
-            return self._error(404, NO_REPORT, headers)
+        where, headers, report = found
         self.store.delete_report(where, report["external_id"])
         return self._respond(204, None, headers)
 

@@ -145,6 +145,11 @@ class DataCenterInsights:
             return error_response(401, f"You are not the author of report '{key}'.", None, AUTHORISATION_EXCEPTION)
         return None
 
+    def _begin_as_author(self, request: Request) -> tuple[Any, Optional[Response]]:
+        """:meth:`_begin`, then the report must exist and the request come from its creator."""
+        where, problem = self._begin(request)
+        return where, problem or self._report(request, where, author=True)
+
     def _body(self, request: Request) -> tuple[Any, Optional[Response]]:
         return self.emulation._json_body(request)
 
@@ -181,10 +186,7 @@ class DataCenterInsights:
         return Response(200, report_view(report))
 
     def delete_report(self, request: Request) -> Response:
-        where, problem = self._begin(request)
-        if problem:
-            return problem
-        problem = self._report(request, where, author=True)
+        where, problem = self._begin_as_author(request)
         if problem:
             return problem
         self.store.delete_report(where, request.params["key"])
@@ -192,10 +194,7 @@ class DataCenterInsights:
 
     # -- annotations ---------------------------------------------------------------------------
     def post_annotations(self, request: Request) -> Response:
-        where, problem = self._begin(request)
-        if problem:
-            return problem
-        problem = self._report(request, where, author=True)
+        where, problem = self._begin_as_author(request)
         if problem:
             return problem
         body, problem = self._body(request)
@@ -222,10 +221,7 @@ class DataCenterInsights:
         return Response(204)
 
     def put_annotation(self, request: Request) -> Response:
-        where, problem = self._begin(request)
-        if problem:
-            return problem
-        problem = self._report(request, where, author=True)
+        where, problem = self._begin_as_author(request)
         if problem:
             return problem
         body, problem = self._body(request)
@@ -250,10 +246,7 @@ class DataCenterInsights:
         return Response(204)
 
     def delete_annotations(self, request: Request) -> Response:
-        where, problem = self._begin(request)
-        if problem:
-            return problem
-        problem = self._report(request, where, author=True)
+        where, problem = self._begin_as_author(request)
         if problem:
             return problem
         external_ids = request.query_values("externalId") or None
