@@ -136,3 +136,14 @@ def test_nothing_in_the_client_imports_the_sandbox():
                 parts = name.lstrip(".").split(".")
                 assert parts[0] != "build_status_sandbox", f"{path}: imports {name}"
                 assert "sandbox" not in parts and "demo" not in parts, f"{path}: imports {name}"
+
+
+def test_the_command_line_loads_no_http_stack_before_a_request_is_due():
+    """Reading the inputs (and refusing a wrong one, or printing --help) costs no requests/urllib3 import: the
+    remotes build their requests from pure modules and load the HTTP stack when they connect."""
+    code = (
+        "import sys, build_status.cli\n"
+        "print(sorted(m for m in ('requests', 'urllib3', 'build_status.transport.session') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert proc.stdout.strip() == "[]"

@@ -10,18 +10,20 @@ counts).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
-
-import requests
 
 from ...errors import InputError
 from ...model.states import CANCELLED, FAILED, STOPPED, UNKNOWN
 from ...model.status import BuildStatus
 from ...redaction import cut
-from ...transport.deadline import Deadline
 from ..interface import Endpoint, Request, StatusConnection, StatusRemote
 from .target import CloudTarget
+
+if TYPE_CHECKING:
+    import requests
+
+    from ...transport.deadline import Deadline
 
 #: Where the REST API starts under the base URL.
 API_ROOT = "/2.0"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 import requests
 
@@ -15,6 +14,7 @@ from ...transport.failures import no_answer
 from ...transport.session import request
 from . import failures
 from .contract import BUILDS
+from .paths import builds_url, capabilities_url, commits_url, stats_url
 
 RICH = "richBuildStatus"
 CANCELLED_CAPABILITY = "cancelledStatus"
@@ -26,30 +26,8 @@ NO_REPOSITORY = (
     "com.atlassian.bitbucket.project.NoSuchProjectException",
     "com.atlassian.bitbucket.repository.NoSuchRepositoryException",
 )
-#: The commit-only GET's page size: Bitbucket lists at most the 100 newest anyway.
-PAGE = 100
 #: Never ask for more pages than this (a server that keeps saying there is another page).
 MAX_PAGES = 1000
-
-
-# -- addresses ---------------------------------------------------------------------------------------
-def commits_url(base_url: str, sha: str) -> str:
-    return f"{base_url}/rest/build-status/1.0/commits/{sha}"
-
-
-def builds_url(base_url: str, project: str, repo: str, sha: str) -> str:
-    return (
-        f"{base_url}/rest/api/latest/projects/{quote(project, safe='~')}"
-        f"/repos/{quote(repo, safe='')}/commits/{sha}/builds"
-    )
-
-
-def capabilities_url(base_url: str) -> str:
-    return f"{base_url}/rest/api/latest/build/capabilities"
-
-
-def stats_url(base_url: str, sha: str) -> str:
-    return f"{base_url}/rest/build-status/latest/commits/stats/{sha}"
 
 
 class Capabilities(NamedTuple):

@@ -18,7 +18,8 @@ from typing import Any
 from ...model.states import STATES, UNKNOWN
 from ...model.tally import Reading, Status, combine, is_literal, sort_statuses, text_of, unmatched
 from ..interface import StatusReader
-from .api import PAGE, Api, NoEndpoint, NotInRepository
+from .api import Api, NoEndpoint, NotInRepository
+from .paths import PAGE
 from .target import Target
 
 

@@ -9,21 +9,24 @@ server's ``build/capabilities`` (asked once).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-import requests
 
 from ...errors import InputError
 from ...model.states import CANCELLED, FAILED, INPROGRESS, SUCCESSFUL, UNKNOWN
 from ...model.status import BuildStatus
 from ...redaction import cut
-from ...transport.deadline import Deadline
 from ..interface import Endpoint, Request, StatusConnection, StatusReader, StatusRemote
-from . import api
-from .api import PAGE
+from . import paths
 from .contract import BUILDS, COMMITS, ENDPOINT_LABEL, LEGACY_REQUEST
+from .paths import PAGE
 from .target import Target
+
+if TYPE_CHECKING:
+    import requests
+
+    from ...transport.deadline import Deadline
+    from .api import Api
 
 #: Where the REST API starts under the base URL.
 API_ROOT = "/rest"
@@ -103,13 +106,13 @@ class BitbucketDataCenter(StatusRemote):
         shown = (f"Authorization: {self.auth.shown}", "Accept: application/json")
         first_page = {"start": 0, "limit": PAGE}
         reads = [
-            Request("GET", api.commits_url(self.base_url, commit), params=first_page,
+            Request("GET", paths.commits_url(self.base_url, commit), params=first_page,
                     shown_query=urlencode(first_page), shown_lines=shown, commit=commit),
-            Request("GET", api.stats_url(self.base_url, commit), shown_lines=shown, commit=commit),
+            Request("GET", paths.stats_url(self.base_url, commit), shown_lines=shown, commit=commit),
         ]  # fmt: skip
         note = ""
         if self.reads_by_key:
-            url = api.builds_url(self.base_url, self.target.project, self.target.repo, commit)
+            url = paths.builds_url(self.base_url, self.target.project, self.target.repo, commit)
             note = (
                 f"then GET {url}?key=<key> for each key listed (Bitbucket 7.14+; an older server's list is used "
                 "as it is)."
@@ -132,16 +135,18 @@ class BitbucketDataCenter(StatusRemote):
 
     def _status_url(self, name: str, sha: str) -> str:
         if name == BUILDS:
-            return api.builds_url(self.base_url, self.target.project, self.target.repo, sha)
-        return api.commits_url(self.base_url, sha)
+            return paths.builds_url(self.base_url, self.target.project, self.target.repo, sha)
+        return paths.commits_url(self.base_url, sha)
 
     # -- talking -------------------------------------------------------------------------------------
     def connect(self, session: requests.Session, deadline: Deadline) -> Connection:
-        return Connection(self, api.Api(session, deadline, self.base_url, self.auth))
+        from .api import Api  # the HTTP stack, loaded by the runs that talk
+
+        return Connection(self, Api(session, deadline, self.base_url, self.auth))
 
 
 class Connection(StatusConnection):
-    def __init__(self, remote: BitbucketDataCenter, calls: api.Api) -> None:
+    def __init__(self, remote: BitbucketDataCenter, calls: Api) -> None:
         self.remote = remote
         self.api = calls
 
