@@ -47,6 +47,7 @@ DESCRIPTIONS = {
 SECTIONS = (
     ("", "Bitbucket and the build status"),
     ("check", "reading the statuses back (build-status check)"),
+    ("insights", "Code Insights reports and coverage"),
     ("coveralls-", "Coveralls: closing a parallel build"),
     ("webappio-", "webapp.io: relaying a run"),
     ("run", "connection and run"),
@@ -83,13 +84,13 @@ def make_parser(console: Console | None = None, command: str = "post") -> argpar
     parser.add_argument("--version", action="version", version=f"build-status {__version__}")
     groups = {prefix: parser.add_argument_group(title) for prefix, title in SECTIONS}
     for item in INPUTS:
-        section = (
-            "run" if item.name in RUN_INPUTS else next((p for p, _ in SECTIONS[1:] if item.name.startswith(p)), "")
-        )
+        name = "insights" if item.name in ("coverage-results", "coverage-min") else item.name
+        section = "run" if name in RUN_INPUTS else next((p for p, _ in SECTIONS[1:] if name.startswith(p)), "")
         default = f" (default: {item.static_default})" if item.static_default else ""
         if command == "check" and item.name == "check":
             default = " (build-status check sets it)"
-        groups[section].add_argument(item.flag, dest=item.name, metavar=item.metavar, help=item.description + default)
+        shown = (item.description + default).replace("%", "%%")  # argparse formats help with %
+        groups[section].add_argument(item.flag, dest=item.name, metavar=item.metavar, help=shown)
     return parser
 
 

@@ -8,13 +8,14 @@ module puts them in their order. Reading is a pure function of the environment m
 from __future__ import annotations
 
 from ..context import Context
-from . import bitbucket_cloud, bitbucket_dc, coveralls, gate, run, status, webappio
+from . import bitbucket_cloud, bitbucket_dc, coveralls, gate, insights, run, status, webappio
 from .entries import Input, Output
 
 INPUTS: tuple[Input, ...] = (
     *bitbucket_dc.INPUTS,
     *bitbucket_cloud.INPUTS,
     *status.INPUTS,
+    *insights.INPUTS,
     *gate.INPUTS,
     *run.INPUTS,
     *coveralls.INPUTS,
@@ -36,6 +37,17 @@ OUTPUTS: tuple[Output, ...] = (
     Output("tests-passed", "Tests that passed in the test-results files (empty without test-results)."),
     Output("tests-failed", "Tests that failed or errored in the test-results files."),
     Output("tests-skipped", "Tests that were skipped in the test-results files."),
+    Output(
+        "coverage-percent",
+        "Line coverage in percent, two decimals rounded down: from coverage-results, or the closed Coveralls "
+        "build's aggregate.",
+    ),
+    Output("coverage-change", "The closed Coveralls build's change in coverage, in points (e.g. +0.42)."),
+    Output(
+        "reports",
+        "The Code Insights reports published, as JSON: key, title, result and annotations of each (empty when "
+        "none was).",
+    ),
     Output(
         "check-result",
         "With check: red (some key FAILED), else missing (a check-keys pattern that no key matches, or a commit "

@@ -6,8 +6,11 @@ from functools import partial
 from typing import NamedTuple
 
 from ..errors import InputError
+from ..remotes.interface import StatusRemote
 from . import values
 from .entries import Input, reader
+from .insights import InsightsConfig, parse_coverage_min
+from .status import StatusInputs
 from .values import show
 
 INPUTS: tuple[Input, ...] = (
@@ -47,17 +50,45 @@ INPUTS: tuple[Input, ...] = (
         metavar="URL",
         parse=partial(values.base_url, example="https://coveralls.io"),
     ),
+    Input(
+        "coveralls-status",
+        "After closing the parallel build, also post its aggregate coverage to Bitbucket as a build status "
+        "(key coveralls and name Coveralls unless key and name are given; description e.g. 87.35% (+0.42); "
+        "linked to the Coveralls build; FAILED below coverage-min), in place of this job's own status.",
+        default="false",
+        metavar="BOOL",
+        parse=values.boolean,
+    ),
 )
 value = reader(INPUTS)
 
 
 class CoverallsConfig(NamedTuple):
-    """Closing a Coveralls parallel build."""
+    """Closing a Coveralls parallel build, then reading its coverage and taking it to Bitbucket."""
 
     endpoint: str
     repo_token: str
     build_number: str
     carryforward: tuple[str, ...]
+    #: The commit whose build it is ("" when no commit is known): where the coverage is read when the
+    #: webhook's answer gives no build page.
+    commit: str = ""
+    #: Read the build's coverage once it is closed (for the outputs, a status, a report).
+    reads_coverage: bool = False
+    coverage_min: float | None = None
+    #: Where the coverage goes in Bitbucket (None: nowhere): a status (coveralls-status), a report.
+    bitbucket: CoverallsBitbucket | None = None
+
+
+class CoverallsBitbucket(NamedTuple):
+    """The Coveralls build's coverage in Bitbucket."""
+
+    remote: StatusRemote
+    #: The status to post (coveralls-status: true), its state decided by the coverage; None: no status.
+    status: StatusInputs | None
+    #: The commits a report goes to, its key (insights-key) and whether reports are published.
+    commits: tuple[str, ...]
+    insights: InsightsConfig
 
 
 def closes(raw: dict[str, str]) -> bool:
@@ -65,7 +96,14 @@ def closes(raw: dict[str, str]) -> bool:
     return value(raw, "coveralls-parallel-finished")
 
 
-def parse_coveralls(raw: dict[str, str]) -> CoverallsConfig:
+def posts_status(raw: dict[str, str]) -> bool:
+    """Whether the Coveralls build's coverage is posted as a build status (coveralls-status)."""
+    return value(raw, "coveralls-status")
+
+
+def parse_coveralls(
+    raw: dict[str, str], commit: str = "", reads_coverage: bool = False, bitbucket: CoverallsBitbucket | None = None
+) -> CoverallsConfig:
     token = value(raw, "coveralls-repo-token")
     if not token:
         raise InputError(
@@ -84,7 +122,16 @@ def parse_coveralls(raw: dict[str, str]) -> CoverallsConfig:
         raise InputError(
             "coveralls-build-number", f"'{show(number)}' is not a build number (one line, at most 255 characters)."
         )
-    return CoverallsConfig(endpoint, token, number, parse_flags(raw["coveralls-carryforward"]))
+    return CoverallsConfig(
+        endpoint,
+        token,
+        number,
+        parse_flags(raw["coveralls-carryforward"]),
+        commit=commit,
+        reads_coverage=reads_coverage,
+        coverage_min=parse_coverage_min(raw),
+        bitbucket=bitbucket,
+    )
 
 
 def parse_flags(given: str) -> tuple[str, ...]:

@@ -15,8 +15,11 @@ from .entries import Input, reader
 from .values import show
 
 SHA_RE = re.compile(r"^[0-9a-fA-F]{40}$")
-#: What the status inputs are read for: posting this job's status, relaying a webapp.io run's, a gate.
-POST, RELAY, GATE = "post", "relay", "gate"
+#: What the status inputs are read for: posting this job's status, relaying a webapp.io run's, a gate, the
+#: coverage of a closed Coveralls build (coveralls-status).
+POST, RELAY, GATE, COVERALLS = "post", "relay", "gate", "coveralls"
+#: The Coveralls status's key and name when key and name are not given.
+COVERALLS_KEY, COVERALLS_NAME = "coveralls", "Coveralls"
 
 INPUTS: tuple[Input, ...] = (
     Input(
@@ -45,7 +48,8 @@ INPUTS: tuple[Input, ...] = (
         "key",
         "Build key, at most 255 characters (40 on Bitbucket Cloud). Default: stable across re-runs and distinct "
         "per workflow, job and matrix combination, so a re-run replaces a red result (webapp.io/<webappio-repo> "
-        "when relaying); a longer one keeps its start and ends with a hash of the whole.",
+        "when relaying, coveralls with coveralls-status); a longer one keeps its start and ends with a hash of "
+        "the whole.",
         metavar="KEY",
     ),
     Input(
@@ -177,8 +181,9 @@ def parse_wanted_state(raw: dict[str, str]) -> tuple[str, bool]:
 
 
 def parse_status(raw: dict[str, str], context: Context, remote: StatusRemote, purpose: str) -> StatusInputs:
-    """The status inputs for ``purpose`` (POST, RELAY or GATE): with RELAY the state comes from a webapp.io
-    run, not from state/job-status; with GATE nothing is posted, so no state or URL is needed."""
+    """The status inputs for ``purpose`` (POST, RELAY, GATE or COVERALLS): with RELAY the state comes from a
+    webapp.io run, not from state/job-status, and with COVERALLS from the coverage; with GATE nothing is
+    posted, so no state or URL is needed."""
     relay = purpose == RELAY
     commits = parse_commits("commit", raw["commit"])
     if purpose == GATE:
@@ -189,6 +194,12 @@ def parse_status(raw: dict[str, str], context: Context, remote: StatusRemote, pu
         if value(raw, "state"):
             raise InputError(
                 "state", "must be empty when a webapp.io run is relayed: the run's result gives the state."
+            )
+        state, explicit = INPROGRESS, False
+    elif purpose == COVERALLS:
+        if value(raw, "state"):
+            raise InputError(
+                "state", "must be empty with coveralls-status: true: the Coveralls build's coverage gives the state."
             )
         state, explicit = INPROGRESS, False
     else:
@@ -206,6 +217,8 @@ def parse_status(raw: dict[str, str], context: Context, remote: StatusRemote, pu
         key = (
             naming.webappio_key(webappio_repo, remote.key_limit)
             if relay
+            else COVERALLS_KEY
+            if purpose == COVERALLS
             else naming.default_key(context, matrix, remote.key_limit)
         )
     url_given = bool(value(raw, "url"))
@@ -213,11 +226,13 @@ def parse_status(raw: dict[str, str], context: Context, remote: StatusRemote, pu
     if not url and purpose == POST:
         raise InputError("url", "is required outside GitHub Actions: the link to this build's page.")
     parent = value(raw, "parent")
-    if not parent and not key_given and matrix and not relay:
+    if not parent and not key_given and matrix and purpose in (POST, GATE):
         parent = naming.job_id(context)
     name = value(raw, "name") or (
         naming.webappio_name(webappio_repo, remote.name_limit)
         if relay
+        else COVERALLS_NAME
+        if purpose == COVERALLS
         else naming.default_name(context, matrix, remote.name_limit)
     )
     return StatusInputs(

@@ -18,14 +18,21 @@ class CoverageTotals(NamedTuple):
             return None
         return self.covered / self.total * 100
 
+    @property
+    def shown(self) -> str:
+        """The percentage rounded down to two decimals (``87.35``), so it reads 100 only when every line is
+        covered; ``""`` when there is no line to cover."""
+        if not self.total:
+            return ""
+        hundredths = self.covered * 10_000 // self.total
+        return f"{hundredths // 100}.{hundredths % 100:02d}"
+
     def describe(self) -> str:
-        """E.g. ``87.35% (1,234 of 1,413 lines)``: the percentage rounded down to two decimals, so it reads
-        100% only when every line is covered; ``no lines`` for none."""
+        """E.g. ``87.35% (1,234 of 1,413 lines)``; ``no lines`` for none."""
         if not self.total:
             return "no lines"
-        hundredths = self.covered * 10_000 // self.total
         noun = "line" if self.total == 1 else "lines"
-        return f"{hundredths // 100}.{hundredths % 100:02d}% ({self.covered:,} of {self.total:,} {noun})"
+        return f"{self.shown}% ({self.covered:,} of {self.total:,} {noun})"
 
     def __add__(self, other: object) -> CoverageTotals:  # type: ignore[override]
         if not isinstance(other, CoverageTotals):

@@ -128,6 +128,8 @@ class StatusRemote(ABC):
 
     #: Whether this remote, as configured, takes Code Insights reports on a commit.
     takes_reports = False
+    #: Why it takes none, as the end of a sentence for messages ("" when it takes them).
+    why_no_reports = "this Bitbucket takes no Code Insights reports."
 
     def report_requests(self, commit: str, report: Any) -> list[Request]:
         """The requests that publish ``report`` (a report with its annotations) on ``commit``, in the order

@@ -25,14 +25,18 @@ from ..transport.deadline import Deadline
 from ..workflow import Console
 
 if TYPE_CHECKING:
+    from ..model.insights import InsightReport
     from ..tasks.post import Posting
+    from ..tasks.results import Results
 
 
 class PostHooks(NamedTuple):
     """What the stage around a post does at its edges (report-job-end)."""
 
-    #: The post stage's own status (the job's end), instead of the one the inputs describe.
+    #: The post stage's own status (the job's end), instead of the one the inputs describe, and the results
+    #: it read for it.
     posting: Posting | None = None
+    results: Results | None = None
     #: The endpoint when it is known already (the post stage has it from the main stage).
     endpoint: Endpoint | None = None
     #: Called before the first post once the endpoint is known: "" to go on, else why nothing may be posted.
@@ -49,19 +53,24 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
     report = Report(console)
     # Each task is imported only by the runs that need it (start-up time).
     posting = endpoint = None
+    reports: list[InsightReport] = []
     if config.relay:
         from ..tasks import relay, relay_status
 
         endpoint = hooks.endpoint or relay_status.check_relay(config.relay, context)
     elif config.post:
         from ..tasks import post
+        from ..tasks.results import read_results
 
-        posting = hooks.posting or post.posting_for(
-            config.post, post.read_tests(config.post.status.test_results, console)
+        results = hooks.results or read_results(
+            config.post.status.test_results, config.post.insights.coverage_results, console
         )
+        posting = hooks.posting or post.posting_for(config.post, results.counts)
         known = post.check_posting(posting, context)  # every rule checked, even when the endpoint is given
         post.say_ignored(posting, console)
         endpoint = hooks.endpoint or known
+        if hooks.before_post is None and posting.status.state != INPROGRESS:  # reports go with a final state
+            reports = _job_reports(config, posting, results, report)
     if config.coveralls:
         from ..tasks import close_coverage
     if config.gate:
@@ -95,7 +104,11 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
         elif posting is not None:
             deadline, session = part()
             with session:
-                _post(posting, context, report, session, deadline, endpoint, hooks, dry_run)
+                landed = _post(posting, context, report, session, deadline, endpoint, hooks, dry_run)
+            if reports:
+                deadline, session = part()
+                with session:
+                    _publish(posting, landed, reports, report, session, deadline, dry_run)
         if config.coveralls:
             deadline, session = part()
             with session:
@@ -113,6 +126,43 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
     return report.exit_code(code)
 
 
+def _job_reports(config: Config, posting: Posting, results: Results, report: Report) -> list[InsightReport]:
+    """The reports to publish with the job's final status (checked now), after the coverage is reported."""
+    from ..tasks import insights
+
+    assert config.post is not None
+    settings = config.post.insights
+    found = insights.job_reports(settings, posting, results)
+    if not insights.will_publish(settings.mode, posting.remote, found, report):
+        found = []
+    insights.check_reports(posting.remote, posting.commits, found)
+    insights.report_coverage(settings, results, report)
+    return found
+
+
+def _publish(
+    posting: Posting,
+    landed: list[str],
+    reports: list[InsightReport],
+    report: Report,
+    session: requests.Session,
+    deadline: Deadline,
+    dry_run: bool,
+) -> None:
+    """The reports, on the commits where the status landed."""
+    from ..tasks import insights
+
+    remote = posting.remote
+    if dry_run:
+        insights.show_reports(remote, posting.commits, reports, report)
+        return
+    commits = [sha for sha in posting.commits if sha in landed]
+    if not commits:
+        report.console.info("No Code Insights report was published: the build status landed on no commit.")
+        return
+    insights.publish_reports(remote, remote.connect(session, deadline), commits, reports, report, deadline)
+
+
 def _post(
     posting: Posting,
     context: Context,
@@ -122,8 +172,8 @@ def _post(
     endpoint: Endpoint | None,
     hooks: PostHooks,
     dry_run: bool,
-) -> None:
-    """The post task with the stage's hooks around it."""
+) -> list[str]:
+    """The post task with the stage's hooks around it; returns the commits the status landed on."""
     from ..tasks import post
 
     console = report.console
@@ -131,7 +181,7 @@ def _post(
         shown = post.show_posting(posting, context, console, report, endpoint)
         if hooks.after_dry_run:
             hooks.after_dry_run(shown)
-        return
+        return list(posting.commits)
     connection = posting.remote.connect(session, deadline)
     delivery = post.deliver(posting, context, console, connection, deadline, endpoint, before_post=hooks.before_post)
     state = delivery.state or posting.status.state
@@ -141,3 +191,4 @@ def _post(
     elif state != INPROGRESS and hooks.after_final:
         hooks.after_final(state, delivery.landed)
     post.report_delivery(posting, report, delivery)
+    return delivery.landed

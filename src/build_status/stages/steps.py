@@ -77,13 +77,13 @@ def _job_end(
     config: Config, job_status: str, saved: job_end.Saved, env: dict[str, str], context: Context, console: Console
 ) -> int:
     """The action's post stage: the job's final state where the main stage posted INPROGRESS."""
-    from ..tasks.post import read_tests
+    from ..tasks.results import read_results
 
     post = config.post
-    posting = None
+    posting = results = None
     if post is not None:
-        tests = read_tests(post.status.test_results, console)
-        posting = job_end.job_end_posting(post, job_status, saved, env, int(time.time() * 1000), tests)
+        results = read_results(post.status.test_results, post.insights.coverage_results, console)
+        posting = job_end.job_end_posting(post, job_status, saved, env, int(time.time() * 1000), results.counts)
     if posting is None:
         console.info(
             f"The job ended ({job_status.strip()}); '{saved.key}' already has its final state on every commit, "
@@ -95,6 +95,7 @@ def _job_end(
     only_post = Config((post,), config.run)
     hooks = PostHooks(
         posting=posting,
+        results=results,
         endpoint=endpoint,
         after_final=lambda state, commits: job_end.mark_final(console, saved.key, commits),
     )

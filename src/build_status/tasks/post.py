@@ -7,7 +7,6 @@ checks before the first request, the dry run and the sending agree.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -63,23 +62,6 @@ class Delivery:
     @property
     def landed(self) -> list[str]:
         return [outcome.sha for outcome in self.outcomes if outcome.ok]
-
-
-def read_tests(patterns: tuple[str, ...], console: Console) -> TestCounts | None:
-    """Count the tests in the test-results files (before the first request: a bad file is an input error)."""
-    if not patterns:
-        return None
-    from .. import junit
-
-    collected = junit.collect(patterns)
-    for pattern in collected.unmatched:
-        console.warning(
-            f"test-results: no file matches '{pattern}' (in {os.getcwd()}); the status goes without its counts.",
-            title="No test results",
-        )
-    if collected.counts is not None:
-        console.info(f"Test results: {collected.counts.describe()} ({len(collected.files)} file(s)).")
-    return collected.counts
 
 
 def final_status(posting: Posting, context: Context, endpoint: Endpoint) -> BuildStatus:

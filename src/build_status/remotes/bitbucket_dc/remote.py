@@ -124,6 +124,11 @@ class BitbucketDataCenter(StatusRemote):
         """Code Insights is repository-scoped: it needs bitbucket-project and bitbucket-repo."""
         return self.target.repository_scoped
 
+    why_no_reports = (
+        "Code Insights on Bitbucket Data Center is repository-scoped (5.15+): it needs bitbucket-project and "
+        "bitbucket-repo, and this step posts to the commit-only endpoint."
+    )
+
     def report_requests(self, commit: str, report: Any) -> list[Request]:
         from .insights import dc_report_requests
 
