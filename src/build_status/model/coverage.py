@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 
@@ -38,3 +39,29 @@ class CoverageTotals(NamedTuple):
         if not isinstance(other, CoverageTotals):
             return NotImplemented
         return CoverageTotals(self.covered + other.covered, self.total + other.total)
+
+
+class CoverallsCoverage(NamedTuple):
+    """A Coveralls build's aggregate coverage, as its build JSON gives it."""
+
+    percent: float
+    #: In points; None when Coveralls gives none.
+    change: float | None
+    #: The build's page ("" when unknown).
+    url: str
+
+    @property
+    def shown(self) -> str:
+        """``87.35`` (rounded down to two decimals, so 100 only when it is)."""
+        hundredths = math.floor(round(self.percent * 100, 6))
+        return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+    @property
+    def change_shown(self) -> str:
+        """``+0.42``, ``-1.50``, ``+0.00``; ``""`` when there is no change to show."""
+        return "" if self.change is None else f"{self.change:+.2f}"
+
+    def describe(self) -> str:
+        """``87.35% (+0.42)``, the description of the coveralls-status."""
+        change = f" ({self.change_shown})" if self.change_shown else ""
+        return f"{self.shown}%{change}"

@@ -1,17 +1,25 @@
-"""Coveralls' Parallel Build Webhook: close a parallel build so Coveralls computes the aggregate.
+"""Coveralls' Parallel Build Webhook: close a parallel build so Coveralls computes the aggregate; then read
+the aggregate.
 
 ``POST <endpoint>/webhook?repo_token=…&carryforward=…`` with ``{"payload":{"build_num":…,"status":"done"}}``.
 The repo token travels in the query string, so no URL of these requests is ever put in a message.
+
+The build's coverage comes from its JSON (``GET <build page>.json``, else ``<endpoint>/builds/<commit>.json``;
+``covered_percent`` and ``coverage_change``). No Coveralls document describes it (public clients use it), so
+what it answers is read warily; the repo token goes along (``?repo_token=``) for private repositories, and
+only to the endpoint's own host.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
 
 from ..errors import RemoteError, sentence
+from ..model.coverage import CoverallsCoverage
 from ..redaction import cut
 from ..transport import answers
 from ..transport.deadline import Deadline
@@ -49,6 +57,26 @@ def close_request(endpoint: str, repo_token: str, build_number: str, carryforwar
     )
 
 
+def coverage_request(endpoint: str, repo_token: str, build_url: str, commit: str) -> Request:
+    """The GET of a closed build's JSON: its page's (when the webhook named one on the endpoint's host), else
+    the commit's."""
+    endpoint = endpoint.rstrip("/")
+    page = urlsplit(build_url)
+    if page.netloc == urlsplit(endpoint).netloc and re.search(r"/builds/[^/]+/?$", page.path):
+        url = f"{page.scheme}://{page.netloc}{page.path.rstrip('/')}.json"
+    else:
+        url = f"{endpoint}/builds/{commit}.json"
+    return Request(
+        "GET",
+        url,
+        params={"repo_token": repo_token},
+        shown_query="repo_token=***",
+        shown_lines=("Accept: application/json",),
+        what="reading the build's coverage",
+        commit=commit,
+    )
+
+
 class Coveralls:
     def __init__(self, session: requests.Session, deadline: Deadline, endpoint: str, repo_token: str) -> None:
         self.session = session
@@ -81,6 +109,41 @@ class Coveralls:
                 )
             ) from None
         return interpret(response, build_number, self.endpoint)
+
+    def coverage(self, build_url: str, commit: str) -> CoverallsCoverage:
+        """The closed build's aggregate coverage; RemoteError when Coveralls does not give it."""
+        sent = coverage_request(self.endpoint, self.repo_token, build_url, commit)
+        try:
+            response = request(
+                self.session, self.deadline, "GET", sent.url, params=sent.params, headers={"Accept": "application/json"}
+            )
+        except requests.RequestException as exc:
+            raise RemoteError(no_answer("Coveralls", sent.url, sent.what, exc, "coveralls-endpoint")) from None
+        return read_build_json(response, build_url, self.endpoint)
+
+
+def read_build_json(response: requests.Response, build_url: str, endpoint: str = "") -> CoverallsCoverage:
+    """A 200 whose JSON holds ``covered_percent`` (0–100); ``coverage_change`` when it is a number."""
+    data = answers.parse_json(response)
+    if response.status_code == 200 and isinstance(data, dict):
+        percent, change = data.get("covered_percent"), data.get("coverage_change")
+        if _number(percent) and 0 <= percent <= 100:
+            _, url = answers.link(data.get("url"))
+            return CoverallsCoverage(float(percent), float(change) if _number(change) else None, url or build_url)
+        if "covered_percent" in data:
+            raise RemoteError(
+                f"Coveralls gave no coverage for the build yet (covered_percent is {cut(repr(percent), 40)}).",
+                status=response.status_code,
+            )
+    raise RemoteError(
+        f"Coveralls answered {response.status_code} while reading the build's coverage: "
+        f"{cut(_message(response, data, endpoint), 300)}",
+        status=response.status_code,
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not nan
 
 
 def interpret(response: requests.Response, build_number: str, endpoint: str = "") -> Closed:

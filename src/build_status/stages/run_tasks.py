@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import requests
 
+from ..config.coveralls import CoverallsConfig
 from ..config.selection import Config
 from ..context import Context
 from ..model.states import INPROGRESS
@@ -72,7 +73,9 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
         if hooks.before_post is None and posting.status.state != INPROGRESS:  # reports go with a final state
             reports = _job_reports(config, posting, results, report)
     if config.coveralls:
-        from ..tasks import close_coverage
+        from ..tasks import coveralls_result
+
+        coveralls_result.check_coverage_result(config.coveralls, context)
     if config.gate:
         from ..tasks import gate
     if config.run.insecure:
@@ -110,12 +113,7 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
                 with session:
                     _publish(posting, landed, reports, report, session, deadline, dry_run)
         if config.coveralls:
-            deadline, session = part()
-            with session:
-                if dry_run:
-                    close_coverage.show_close(config.coveralls, report)
-                else:
-                    close_coverage.close_build(config.coveralls, report, session, deadline)
+            _close_coveralls(config.coveralls, context, report, part, dry_run)
         if config.gate:  # after closing Coveralls: a fan-in job's gate comes last
             deadline, session = part()
             with session:
@@ -124,6 +122,37 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
                 else:
                     code = gate.run_gate(config.gate, report, session, deadline)
     return report.exit_code(code)
+
+
+def _close_coveralls(
+    config: CoverallsConfig,
+    context: Context,
+    report: Report,
+    part: Callable[[], tuple[Deadline, requests.Session]],
+    dry_run: bool,
+) -> None:
+    """Close the build; then its coverage, read and taken to Bitbucket (a status, a report), each part with
+    its own deadline."""
+    from ..tasks import close_coverage, coveralls_result
+
+    deadline, session = part()
+    with session:
+        if dry_run:
+            close_coverage.show_close(config, report)
+            coveralls_result.show_coverage_read(config, report)
+            return
+        closed = close_coverage.close_build(config, report, session, deadline)
+        if closed is None or not config.reads_coverage:
+            return
+        coverage = coveralls_result.read_build_coverage(config, closed, report, session, deadline)
+    if coverage is None or config.bitbucket is None:
+        return
+    deadline, session = part()
+    with session:
+        landed = coveralls_result.post_coverage_status(config, coverage, context, report, session, deadline)
+    deadline, session = part()
+    with session:
+        coveralls_result.publish_coveralls_report(config, coverage, landed, report, session, deadline)
 
 
 def _job_reports(config: Config, posting: Posting, results: Results, report: Report) -> list[InsightReport]:

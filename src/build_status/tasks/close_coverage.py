@@ -6,7 +6,7 @@ import requests
 
 from ..config.coveralls import CoverallsConfig
 from ..errors import DeadlineExceeded, RemoteError
-from ..remotes.coveralls import Coveralls, close_request
+from ..remotes.coveralls import Closed, Coveralls, close_request
 from ..report import Report
 from ..transport.deadline import Deadline
 from ..workflow import markdown_cell, markdown_link
@@ -24,8 +24,10 @@ def show_close(config: CoverallsConfig, report: Report) -> None:
     )
 
 
-def close_build(config: CoverallsConfig, report: Report, session: requests.Session, deadline: Deadline) -> bool:
-    """Close the build; True when Coveralls said done."""
+def close_build(
+    config: CoverallsConfig, report: Report, session: requests.Session, deadline: Deadline
+) -> Closed | None:
+    """Close the build; what Coveralls said, or None when it did not close it."""
     client = Coveralls(session, deadline, config.endpoint, config.repo_token)
     console = report.console
     try:
@@ -56,7 +58,7 @@ def close_build(config: CoverallsConfig, report: Report, session: requests.Sessi
     report.section(
         TITLE, f"Closed parallel build {build}: {jobs_text}; carry-forward flags: {markdown_cell(_flags(config))}."
     )
-    return True
+    return closed
 
 
 def _flags(config: CoverallsConfig) -> str:
@@ -70,9 +72,8 @@ def _jobs(count: int | None, carryforward: tuple[str, ...]) -> str:
     return f"{count} job(s)" + (" as Coveralls counts them, carried-forward flags included" if carryforward else "")
 
 
-def _failed(config: CoverallsConfig, report: Report, message: str) -> bool:
+def _failed(config: CoverallsConfig, report: Report, message: str) -> None:
     report.failure(f"The Coveralls parallel build was not closed. {message}", title=TITLE)
     report.section(
         TITLE, f"Parallel build `{markdown_cell(config.build_number)}` **not closed**: {markdown_cell(message)}"
     )
-    return False

@@ -13,9 +13,9 @@ job and matrix combination (whose build keys differ) keeps its own reports, and 
 from __future__ import annotations
 
 import hashlib
-import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ..model.coverage import CoverallsCoverage
 from ..model.insights import (
     COVERAGE,
     DURATION,
@@ -35,32 +35,6 @@ if TYPE_CHECKING:
     from ..model.tests import FailedTest
 
 TESTS_KIND, COVERAGE_KIND, COVERALLS_KIND = "tests", "coverage", "coveralls"
-
-
-class Coverage(NamedTuple):
-    """A Coveralls build's aggregate coverage, as its build JSON gives it."""
-
-    percent: float
-    #: In points; None when Coveralls gives none.
-    change: float | None
-    #: The build's page ("" when unknown).
-    url: str
-
-    @property
-    def shown(self) -> str:
-        """``87.35`` (rounded down to two decimals, so 100 only when it is)."""
-        hundredths = math.floor(round(self.percent * 100, 6))
-        return f"{hundredths // 100}.{hundredths % 100:02d}"
-
-    @property
-    def change_shown(self) -> str:
-        """``+0.42``, ``-1.50``, ``+0.00``; ``""`` when there is no change to show."""
-        return "" if self.change is None else f"{self.change:+.2f}"
-
-    def describe(self) -> str:
-        """``87.35% (+0.42)``, the description of the coveralls-status."""
-        change = f" ({self.change_shown})" if self.change_shown else ""
-        return f"{self.shown}%{change}"
 
 
 def report_key(given: str, build_key: str, kind: str) -> str:
@@ -127,7 +101,7 @@ def coverage_report(
     return InsightReport(key, f"Coverage: {name}", COVERAGE, not failing, details, tuple(data), run_url)
 
 
-def coveralls_report(key: str, coverage: Coverage, minimum: float | None) -> InsightReport:
+def coveralls_report(key: str, coverage: CoverallsCoverage, minimum: float | None) -> InsightReport:
     data = [DataItem("Coverage", PERCENTAGE, float(coverage.shown))]
     if coverage.change_shown:
         data.append(DataItem("Change", TEXT, f"{coverage.change_shown} points"))

@@ -1,0 +1,150 @@
+"""A closed Coveralls build's aggregate coverage: read it, say it (outputs, summary, a warning below
+coverage-min) and take it to Bitbucket, as a build status (coveralls-status) and as a "Coveralls" Code
+Insights report.
+
+The build JSON is not documented by Coveralls, so a failure to read it is a warning: the build was closed,
+and that is what the step was for. Nothing that follows can undo the close.
+"""
+
+from __future__ import annotations
+
+import requests
+
+from ..config.coveralls import CoverallsConfig
+from ..context import Context
+from ..errors import RemoteError
+from ..model.coverage import CoverallsCoverage
+from ..model.insights import InsightReport
+from ..model.states import FAILED, SUCCESSFUL
+from ..model.status import BuildStatus
+from ..remotes.coveralls import Closed, Coveralls, coverage_request
+from ..report import Report
+from ..transport.deadline import Deadline
+from . import insights, post
+from .insight_reports import COVERALLS_KIND, below, coveralls_report, report_key
+
+TITLE = "Coveralls coverage"
+#: What the checks before the first request fill the coverage with (the real one is read after the close).
+SAMPLE = CoverallsCoverage(87.35, 0.42, "https://coveralls.io/builds/1")
+
+
+def check_coverage_result(config: CoverallsConfig, context: Context) -> None:
+    """What Bitbucket would refuse of the status and the report, as an InputError, before any request."""
+    bitbucket = config.bitbucket
+    if bitbucket is None:
+        return
+    posting = coverage_posting(config, SAMPLE)
+    if posting is not None:
+        post.check_posting(posting, context)
+    if bitbucket.insights.publishing and bitbucket.remote.takes_reports:
+        insights.check_reports(bitbucket.remote, bitbucket.commits, [coverage_insight(config, SAMPLE)])
+
+
+def show_coverage_read(config: CoverallsConfig, report: Report) -> None:
+    """The dry run: the read that follows the close, and what is done with it."""
+    if not config.reads_coverage:
+        return
+    report.show_request(coverage_request(config.endpoint, config.repo_token, "", config.commit))
+    bitbucket = config.bitbucket
+    then = []
+    if bitbucket and bitbucket.status:
+        then.append(f"posted as the build status '{bitbucket.status.key}' (FAILED below coverage-min)")
+    if bitbucket and bitbucket.insights.publishing and bitbucket.remote.takes_reports:
+        then.append("published as the Code Insights report 'Coveralls'")
+    if then:
+        report.console.info(f"dry-run: the build's coverage would then be {' and '.join(then)}.")
+
+
+def read_build_coverage(
+    config: CoverallsConfig, closed: Closed, report: Report, session: requests.Session, deadline: Deadline
+) -> CoverallsCoverage | None:
+    """The closed build's coverage, with its outputs and summary; None (and a warning) when it cannot be read."""
+    console = report.console
+    if not closed.url and not config.commit:
+        console.warning("The build's coverage was not read: neither a build page nor a commit is known.", title=TITLE)
+        return None
+    client = Coveralls(session, deadline, config.endpoint, config.repo_token)
+    try:
+        with deadline.enforced():
+            coverage = client.coverage(closed.url, config.commit)
+    except RemoteError as exc:  # the deadline's too
+        console.warning(
+            f"The Coveralls build was closed, but its coverage could not be read: {exc.message} (Coveralls does not "
+            "document this API; the build itself is closed).",
+            title=TITLE,
+        )
+        return None
+    report.outputs({"coverage-percent": coverage.shown, "coverage-change": coverage.change_shown})
+    console.info(f"Coveralls coverage: {coverage.describe()}.")
+    text = f"Aggregate coverage {coverage.describe()}."
+    if below(coverage.percent, config.coverage_min):
+        console.warning(
+            f"The Coveralls build's coverage {coverage.shown}% is below coverage-min ({config.coverage_min:g}%).",
+            title=TITLE,
+        )
+        text += f" **Below coverage-min** ({config.coverage_min:g}%)."
+    report.section(TITLE, text)
+    return coverage
+
+
+def coverage_posting(config: CoverallsConfig, coverage: CoverallsCoverage) -> post.Posting | None:
+    """The coveralls-status build status (None when it is off)."""
+    bitbucket = config.bitbucket
+    inputs = bitbucket.status if bitbucket else None
+    if bitbucket is None or inputs is None:
+        return None
+    status = BuildStatus(
+        state=FAILED if below(coverage.percent, config.coverage_min) else SUCCESSFUL,
+        key=inputs.key,
+        name=inputs.name,
+        url=inputs.url if inputs.url_given or not coverage.url else coverage.url,
+        description=inputs.description or coverage.describe(),
+        build_number=inputs.build_number,
+        ref=inputs.ref,
+    )
+    return post.Posting(bitbucket.remote, inputs.commits, status, explicit=False)
+
+
+def post_coverage_status(
+    config: CoverallsConfig,
+    coverage: CoverallsCoverage,
+    context: Context,
+    report: Report,
+    session: requests.Session,
+    deadline: Deadline,
+) -> list[str]:
+    """Post the coveralls-status; returns the commits it landed on (every commit when there is none)."""
+    posting = coverage_posting(config, coverage)
+    if posting is None:
+        return list(config.bitbucket.commits) if config.bitbucket else []
+    connection = posting.remote.connect(session, deadline)
+    delivery = post.deliver(posting, context, report.console, connection, deadline, None)
+    post.report_delivery(posting, report, delivery)
+    return delivery.landed
+
+
+def coverage_insight(config: CoverallsConfig, coverage: CoverallsCoverage) -> InsightReport:
+    bitbucket = config.bitbucket
+    assert bitbucket is not None
+    build_key = bitbucket.status.key if bitbucket.status else "coveralls"
+    key = report_key(bitbucket.insights.key, build_key, COVERALLS_KIND)
+    return coveralls_report(key, coverage, config.coverage_min)
+
+
+def publish_coveralls_report(
+    config: CoverallsConfig,
+    coverage: CoverallsCoverage,
+    commits: list[str],
+    report: Report,
+    session: requests.Session,
+    deadline: Deadline,
+) -> None:
+    """The "Coveralls" report on the commits (where insights are on and the remote takes reports)."""
+    bitbucket = config.bitbucket
+    if bitbucket is None:
+        return
+    item = coverage_insight(config, coverage)
+    if not insights.will_publish(bitbucket.insights.mode, bitbucket.remote, [item], report) or not commits:
+        return
+    connection = bitbucket.remote.connect(session, deadline)
+    insights.publish_reports(bitbucket.remote, connection, commits, [item], report, deadline)
