@@ -107,7 +107,8 @@ def parse_config(raw: dict[str, str], context: Context, stage: str = "") -> Conf
         remote = (
             bitbucket_cloud.parse_cloud_remote(raw) if bitbucket_cloud.wanted(raw) else bitbucket_dc.parse_remote(raw)
         )
-        status = parse_status(raw, context, remote, GATE if waiting else RELAY if relaying else POST_STATUS)
+        purpose = GATE if waiting else RELAY if relaying else COVERALLS if coveralls_status else POST_STATUS
+        status = parse_status(raw, context, remote, purpose)
     elif coveralls_status:
         raise InputError(
             "coveralls-status",

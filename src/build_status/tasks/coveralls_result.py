@@ -21,7 +21,7 @@ from ..remotes.coveralls import Closed, Coveralls, coverage_request
 from ..report import Report
 from ..transport.deadline import Deadline
 from . import insights, post
-from .insight_reports import COVERALLS_KIND, below, coveralls_report, report_key
+from .insight_reports import COVERALLS_KIND, below, report_key, report_of_coveralls
 
 TITLE = "Coveralls coverage"
 #: What the checks before the first request fill the coverage with (the real one is read after the close).
@@ -37,7 +37,7 @@ def check_coverage_result(config: CoverallsConfig, context: Context) -> None:
     if posting is not None:
         post.check_posting(posting, context)
     if bitbucket.insights.publishing and bitbucket.remote.takes_reports:
-        insights.check_reports(bitbucket.remote, bitbucket.commits, [coverage_insight(config, SAMPLE)])
+        insights.check_reports(bitbucket.remote, bitbucket.commits, [coveralls_insight(config, SAMPLE)])
 
 
 def show_coverage_read(config: CoverallsConfig, report: Report) -> None:
@@ -123,12 +123,12 @@ def post_coverage_status(
     return delivery.landed
 
 
-def coverage_insight(config: CoverallsConfig, coverage: CoverallsCoverage) -> InsightReport:
+def coveralls_insight(config: CoverallsConfig, coverage: CoverallsCoverage) -> InsightReport:
     bitbucket = config.bitbucket
     assert bitbucket is not None
     build_key = bitbucket.status.key if bitbucket.status else "coveralls"
     key = report_key(bitbucket.insights.key, build_key, COVERALLS_KIND)
-    return coveralls_report(key, coverage, config.coverage_min)
+    return report_of_coveralls(key, coverage, config.coverage_min)
 
 
 def publish_coveralls_report(
@@ -143,7 +143,7 @@ def publish_coveralls_report(
     bitbucket = config.bitbucket
     if bitbucket is None:
         return
-    item = coverage_insight(config, coverage)
+    item = coveralls_insight(config, coverage)
     if not insights.will_publish(bitbucket.insights.mode, bitbucket.remote, [item], report) or not commits:
         return
     connection = bitbucket.remote.connect(session, deadline)

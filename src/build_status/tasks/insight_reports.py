@@ -48,7 +48,7 @@ def below(percent: float | None, minimum: float | None) -> bool:
     return minimum is not None and percent is not None and percent < minimum
 
 
-def test_report(key: str, name: str, tests: Collected, run_url: str, duration_ms: int | None) -> InsightReport:
+def report_of_tests(key: str, name: str, tests: Collected, run_url: str, duration_ms: int | None) -> InsightReport:
     counts = tests.counts
     assert counts is not None
     data = [
@@ -81,7 +81,7 @@ def _annotation(failed: FailedTest) -> Annotation:
     return Annotation(failed.external_id, message, failed.file, failed.line if failed.file else None)
 
 
-def coverage_report(
+def report_of_coverage(
     key: str, name: str, coverage: CollectedCoverage, run_url: str, minimum: float | None
 ) -> InsightReport:
     totals = coverage.totals
@@ -101,7 +101,7 @@ def coverage_report(
     return InsightReport(key, f"Coverage: {name}", COVERAGE, not failing, details, tuple(data), run_url)
 
 
-def coveralls_report(key: str, coverage: CoverallsCoverage, minimum: float | None) -> InsightReport:
+def report_of_coveralls(key: str, coverage: CoverallsCoverage, minimum: float | None) -> InsightReport:
     data = [DataItem("Coverage", PERCENTAGE, float(coverage.shown))]
     if coverage.change_shown:
         data.append(DataItem("Change", TEXT, f"{coverage.change_shown} points"))

@@ -18,7 +18,7 @@ from ..remotes.interface import StatusConnection, StatusRemote
 from ..report import Report
 from ..transport.deadline import Deadline
 from ..workflow import markdown_cell
-from .insight_reports import COVERAGE_KIND, TESTS_KIND, below, coverage_report, report_key, test_report
+from .insight_reports import COVERAGE_KIND, TESTS_KIND, below, report_key, report_of_coverage, report_of_tests
 from .results import Results
 
 if TYPE_CHECKING:
@@ -162,10 +162,10 @@ def job_reports(config: InsightsConfig, posting: Posting, results: Results) -> l
     found: list[InsightReport] = []
     if results.tests is not None and results.tests.counts is not None:
         key = report_key(config.key, status.key, TESTS_KIND)
-        found.append(test_report(key, status.name, results.tests, status.url, status.duration_ms))
+        found.append(report_of_tests(key, status.name, results.tests, status.url, status.duration_ms))
     if results.coverage is not None and results.coverage.totals is not None:
         key = report_key(config.key, status.key, COVERAGE_KIND)
-        found.append(coverage_report(key, status.name, results.coverage, status.url, config.coverage_min))
+        found.append(report_of_coverage(key, status.name, results.coverage, status.url, config.coverage_min))
     return found
 
 
