@@ -40,6 +40,9 @@ class Request(NamedTuple):
     commit: str = ""
     #: The remote's name for where it goes (``builds``), for the remote's own messages.
     endpoint: str = ""
+    #: False for a request that adds rather than replaces (Data Center's annotations): the transport must
+    #: not send it twice when an answer is lost; the task repeats its whole sequence instead.
+    repeatable: bool = True
 
 
 class Endpoint(NamedTuple):

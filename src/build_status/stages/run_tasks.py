@@ -110,10 +110,10 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
                 landed = _post(posting, context, report, session, deadline, endpoint, hooks, dry_run)
             if reports:
                 deadline, session = part()
-                with session:
-                    _publish(posting, landed, reports, report, session, deadline, dry_run)
+                with session, transport.build_session(deadline, verify=verify, once=True, say=console.info) as once:
+                    _publish(posting, landed, reports, report, (session, once), deadline, dry_run)
         if config.coveralls:
-            _close_coveralls(config.coveralls, context, report, part, dry_run)
+            _close_coveralls(config.coveralls, context, report, part, dry_run, verify)
         if config.gate:  # after closing Coveralls: a fan-in job's gate comes last
             deadline, session = part()
             with session:
@@ -130,6 +130,7 @@ def _close_coveralls(
     report: Report,
     part: Callable[[], tuple[Deadline, requests.Session]],
     dry_run: bool,
+    verify: str | bool,
 ) -> None:
     """Close the build; then its coverage, read and taken to Bitbucket (a status, a report), each part with
     its own deadline."""
@@ -151,8 +152,8 @@ def _close_coveralls(
     with session:
         landed = coveralls_result.post_coverage_status(config, coverage, context, report, session, deadline)
     deadline, session = part()
-    with session:
-        coveralls_result.publish_coveralls_report(config, coverage, landed, report, session, deadline)
+    with session, transport.build_session(deadline, verify=verify, once=True, say=report.console.info) as once:
+        coveralls_result.publish_coveralls_report(config, coverage, landed, report, (session, once), deadline)
 
 
 def _job_reports(config: Config, posting: Posting, results: Results, report: Report) -> list[InsightReport]:
@@ -174,11 +175,12 @@ def _publish(
     landed: list[str],
     reports: list[InsightReport],
     report: Report,
-    session: requests.Session,
+    sessions: tuple[requests.Session, requests.Session],
     deadline: Deadline,
     dry_run: bool,
 ) -> None:
-    """The reports, on the commits where the status landed."""
+    """The reports, on the commits where the status landed (``sessions``: one that retries everything, one
+    that never sends a request twice)."""
     from ..tasks import insights
 
     remote = posting.remote
@@ -189,7 +191,8 @@ def _publish(
     if not commits:
         report.console.info("No Code Insights report was published: the build status landed on no commit.")
         return
-    insights.publish_reports(remote, remote.connect(session, deadline), commits, reports, report, deadline)
+    connections = insights.Connections(*(remote.connect(session, deadline) for session in sessions))
+    insights.publish_reports(remote, connections, commits, reports, report, deadline)
 
 
 def _post(

@@ -136,15 +136,16 @@ def publish_coveralls_report(
     coverage: CoverallsCoverage,
     commits: list[str],
     report: Report,
-    session: requests.Session,
+    sessions: tuple[requests.Session, requests.Session],
     deadline: Deadline,
 ) -> None:
-    """The "Coveralls" report on the commits (where insights are on and the remote takes reports)."""
+    """The "Coveralls" report on the commits (where insights are on and the remote takes reports); ``sessions``:
+    one that retries everything, one that never sends a request twice."""
     bitbucket = config.bitbucket
     if bitbucket is None:
         return
     item = coveralls_insight(config, coverage)
     if not insights.will_publish(bitbucket.insights.mode, bitbucket.remote, [item], report) or not commits:
         return
-    connection = bitbucket.remote.connect(session, deadline)
-    insights.publish_reports(bitbucket.remote, connection, commits, [item], report, deadline)
+    connections = insights.Connections(*(bitbucket.remote.connect(session, deadline) for session in sessions))
+    insights.publish_reports(bitbucket.remote, connections, commits, [item], report, deadline)

@@ -69,9 +69,17 @@ def show_reports(
     _show(report, [Published(item, sha, True) for sha in commits for item in reports], "dry run")
 
 
+class Connections(NamedTuple):
+    """The remote over a session that retries everything, and over one that never sends a request twice
+    when it may have arrived (for a request that adds rather than replaces)."""
+
+    any: StatusConnection
+    once: StatusConnection
+
+
 def publish_reports(
     remote: StatusRemote,
-    connection: StatusConnection,
+    connections: Connections,
     commits: Sequence[str],
     reports: Sequence[InsightReport],
     report: Report,
@@ -84,7 +92,7 @@ def publish_reports(
         with deadline.enforced():
             for sha in commits:
                 for item in reports:
-                    done.append(_publish(remote, connection, sha, item))
+                    done.append(_publish(remote, connections, sha, item, report))
                     if done[-1].ok:
                         console.info(
                             f"✓ {sha} report '{item.title}': {_result(item)}, {len(item.annotations)} annotation(s)"
@@ -111,16 +119,30 @@ def publish_reports(
     return not failed
 
 
-def _publish(remote: StatusRemote, connection: StatusConnection, sha: str, item: InsightReport) -> Published:
-    """The report's requests in order; the first that fails ends it (annotations need their report)."""
-    for request in remote.report_requests(sha, item):
-        try:
-            connection.send(request)
-        except DeadlineExceeded:
-            raise
-        except RemoteError as exc:
-            return Published(item, sha, False, exc.message)
-    return Published(item, sha, True)
+def _publish(
+    remote: StatusRemote, connections: Connections, sha: str, item: InsightReport, report: Report
+) -> Published:
+    """The report's requests in order; the first that fails ends it (annotations need their report). When
+    the answer to a request that must not be sent twice is lost, the whole sequence is sent once more (its
+    deletion of the old annotations makes that safe)."""
+    requests = remote.report_requests(sha, item)
+    for attempt in (1, 2):
+        for request in requests:
+            try:
+                (connections.any if request.repeatable else connections.once).send(request)
+            except DeadlineExceeded:
+                raise
+            except RemoteError as exc:
+                if request.repeatable or exc.status is not None or attempt == 2:
+                    return Published(item, sha, False, exc.message)
+                report.console.info(
+                    f"The answer to {request.what} was lost; publishing the report again from the start, so that "
+                    "no annotation is doubled."
+                )
+                break
+        else:
+            return Published(item, sha, True)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _result(item: InsightReport) -> str:

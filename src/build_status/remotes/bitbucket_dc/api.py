@@ -99,7 +99,8 @@ class Api:
     def exchange(self, method: str, url: str, body: Any, *, what: str) -> None:
         """A Code Insights request: landed on a 2xx that is the REST API's (a report's JSON for a PUT,
         nothing for a POST or DELETE of annotations)."""
-        response = self._send(method, url, what, **({"json": body} if body is not None else {}))
+        landed = "It may have been carried out; the answer could not be read." if method == "POST" else ""
+        response = self._send(method, url, what, landed=landed, **({"json": body} if body is not None else {}))
         self._check(response, what, api=BUILDS)
         data = answers.parse_json(response)
         if method == "PUT":
@@ -166,12 +167,13 @@ class Api:
         return {k: int(v) for k, v in page.items() if isinstance(v, int)}
 
     # -- plumbing ------------------------------------------------------------------------------------
-    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, url: str, what: str, landed: str | None = None, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": self.auth.header, "Accept": "application/json"}
         try:
             return request(self.session, self.deadline, method, url, headers=headers, **kwargs)
         except requests.RequestException as exc:
-            landed = "The status may have landed; the answer could not be read." if method == "POST" else ""
+            if landed is None:
+                landed = "The status may have landed; the answer could not be read." if method == "POST" else ""
             raise RemoteError(no_answer("Bitbucket", url, what, exc, "bitbucket-url", landed=landed)) from None
 
     def _check(self, response: requests.Response, what: str, *, api: str = "") -> None:

@@ -3,7 +3,8 @@
 ``PUT …/rest/insights/1.0/projects/<p>/repos/<r>/commits/<sha>/reports/<key>`` creates or replaces the
 report; Data Center never de-duplicates annotations, so the report's old ones are deleted
 (``DELETE …/reports/<key>/annotations``) before the new ones are posted in one request
-(``POST …/reports/<key>/annotations``, at most 1000 a report).
+(``POST …/reports/<key>/annotations``, at most 1000 a report). That POST adds: it is never sent twice by the
+transport (a lost answer repeats the whole sequence, whose DELETE makes it safe).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def dc_report_requests(target: Target, shown_auth: str, commit: str, report: Ins
         body = {"annotations": [_annotation(item) for item in kept]}
         requests.append(Request("POST", f"{url}/annotations", body, shown_lines=shown,
                                 what=f"adding {len(kept)} annotation(s) to {report.key}", commit=commit,
-                                endpoint=INSIGHTS))  # fmt: skip
+                                endpoint=INSIGHTS, repeatable=False))  # fmt: skip
     return requests
 
 
