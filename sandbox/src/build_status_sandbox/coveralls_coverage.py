@@ -117,10 +117,10 @@ def build_document(build: dict[str, Any]) -> dict[str, Any]:
 
 
 def not_found_page() -> str:
-    from .page import render_page
+    from .page import esc, render_page
 
     return render_page(
         "The page you were looking for doesn't exist (404)",
-        [("Not found", f"<p>{NOT_FOUND}</p><p>You may have mistyped the address or the page may have moved.</p>")],
+        [("Not found", f"<p>{esc(NOT_FOUND)}</p><p>You may have mistyped the address or the page may have moved.</p>")],
         [("/", "sandbox overview")],
     )
