@@ -293,13 +293,13 @@ def test_request_log_never_holds_the_token(sandbox, http):
 def test_snapshot_config_and_pages_show_no_tokens(sandbox, http):
     secret = "s3cret-coveralls-token"
     response = http.post("/_sandbox/config/coveralls", json={"repo_tokens": [secret]})
-    assert response.json() == {"repo_tokens": 1, "base_url": None}
+    assert response.json() == {"repo_tokens": 1, "base_url": None, "private_builds": False}
     upload(http, job("80", token=secret)).raise_for_status()
     webhook(http, "80", token=secret).raise_for_status()
     state = http.get("/_sandbox/state").json()
     (build,) = state["emulations"]["coveralls"]["builds"]
     assert build["closed"] is True
-    assert state["emulations"]["coveralls"]["config"] == {"repo_tokens": 1, "base_url": None}
+    assert state["emulations"]["coveralls"]["config"] == {"repo_tokens": 1, "base_url": None, "private_builds": False}
     pages = [http.get(path).text for path in ("/", f"/builds/{build['id']}", f"/jobs/{build['jobs'][0]['id']}")]
     for text in [json.dumps(state), http.get("/_sandbox/config/coveralls").text, *pages]:
         assert secret not in text and TOKEN not in text
@@ -351,12 +351,18 @@ def test_configuration(sandbox, http, make_sandbox):
     response = http.post(
         "/_sandbox/config/coveralls", json={"repo_tokens": [OTHER_TOKEN], "base_url": "https://coveralls.example/"}
     )
-    assert response.json() == {"repo_tokens": 1, "base_url": "https://coveralls.example"}
+    assert response.json() == {"repo_tokens": 1, "base_url": "https://coveralls.example", "private_builds": False}
     assert upload(http, job("95")).json() == {"message": NO_REPOSITORY, "error": True}
     accepted = upload(http, job("95", token=OTHER_TOKEN)).json()
     assert accepted["url"].startswith("https://coveralls.example/jobs/")
     assert webhook(http, "95", token=OTHER_TOKEN).json()["url"].startswith("https://coveralls.example/builds/")
-    for bad in ({"repo_tokens": "one-token"}, {"repo_tokens": [""]}, {"base_url": "ftp://x"}, {"colour": "red"}):
+    for bad in (
+        {"repo_tokens": "one-token"},
+        {"repo_tokens": [""]},
+        {"base_url": "ftp://x"},
+        {"colour": "red"},
+        {"private_builds": "yes"},
+    ):
         response = http.post("/_sandbox/config/coveralls", json=bad)
         assert response.status_code == 400, bad
         assert response.json()["errors"][0]["message"]

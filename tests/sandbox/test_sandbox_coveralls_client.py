@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from sandbox_helpers import SHA
 
 TOKEN = "coveralls-repo-token"
@@ -91,6 +92,14 @@ def test_coveralls_python_uploads_parallel_jobs_and_finishes(sandbox, tmp_path, 
         ("/webhook", 200),
     ]
     assert TOKEN not in json.dumps(sandbox.requests())
+    # The build's coverage, as a client reads it after closing: both jobs ran the same lines, 4 of 5 hit.
+    coverage = requests.get(f"{sandbox.url}/builds/{SHA}.json", timeout=5).json()
+    assert (coverage["covered_percent"], coverage["coverage_change"]) == (80.0, 80.0)
+    assert (coverage["branch"], coverage["commit_message"], coverage["committer_name"]) == (
+        "main",
+        "Test the Coveralls emulation",
+        "Sandbox",
+    )
 
 
 def test_coveralls_python_finish_reports_the_emulations_errors(sandbox, tmp_path):

@@ -10,6 +10,7 @@ webapp.io's CI-jobs API.
         sandbox.bitbucket.statuses(sha)   # what was posted
         sandbox.bitbucket_cloud.statuses("acme", "app", sha)  # what was posted to Cloud's /2.0/repositories/…
         sandbox.coveralls.build("42")     # a Coveralls parallel build (uploads + webhook at sandbox.url)
+        sandbox.coveralls.build_json("42")  # its coverage, as GET /builds/<id>.json answers it
         sandbox.webappio.add_job(script=("RUNNING", "SUCCEEDED"))  # a webapp.io run, API at sandbox.webappio_url
 
 Also served: an overview page at ``/``, the JSON state at ``/_sandbox/state``, the request log at

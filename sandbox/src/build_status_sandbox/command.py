@@ -182,7 +182,7 @@ def _announce(
         f"Bitbucket Cloud: access token {CLOUD_ACCESS_TOKEN} (Bearer), or {CLOUD_EMAIL} with API token "
         f"{CLOUD_API_TOKEN} (Basic)"
     )
-    lines.append(f"Coveralls endpoint: {sandbox.url} (job uploads, parallel build webhook)")
+    lines.append(f"Coveralls endpoint: {sandbox.url} (job uploads, parallel build webhook, /builds/<id or sha>.json)")
     lines.append(f"Coveralls repo token: {DEFAULT_REPO_TOKEN}")
     repositories = ", ".join(sandbox.webappio.config.repositories)
     lines.append(f"webapp.io API base URL: {sandbox.webappio_url} (repositories: {repositories})")

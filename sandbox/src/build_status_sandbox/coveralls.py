@@ -3,6 +3,8 @@
 As far as the public documentation and the official clients show: ``POST /api/v1/jobs`` takes one job's
 coverage; parallel jobs with the same ``service_number`` (and repo token) form one build, which stays open
 until ``POST /webhook`` closes it; a job that is not parallel is a whole build, closed at once.
+``GET /builds/<build id or commit sha>.json`` answers a build's aggregate coverage once closed (the emulation's
+choices are in :mod:`.coveralls_coverage`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .coveralls_payloads import PayloadError, flag_list, job_summary, read_upload, read_webhook, text_field
+from .coveralls_coverage import build_document, lookup_key
+from .coveralls_payloads import PayloadError, flag_list, read_job, read_upload, read_webhook, text_field
 from .coveralls_store import BuildClosed, CoverallsStore, NoBuild, repo_key
 from .emulation import ConfiguredEmulation, Route, route
 from .messages import Request, Response
@@ -55,10 +58,12 @@ class CoverallsConfig:
 
     - ``repo_tokens``: the repo tokens accepted (one repository each).
     - ``base_url``: the base of the ``url`` fields in answers; None = the URL the request came to.
+    - ``private_builds``: whether ``GET /builds/<id or sha>.json`` needs a known ``?repo_token=``.
     """
 
     repo_tokens: tuple = (DEFAULT_REPO_TOKEN,)
     base_url: Optional[str] = None
+    private_builds: bool = False
 
     def __post_init__(self) -> None:
         tokens = self.repo_tokens
@@ -66,6 +71,8 @@ class CoverallsConfig:
             raise ValueError("repo_tokens must be a collection of non-empty strings")
         object.__setattr__(self, "repo_tokens", tuple(dict.fromkeys(tokens)))
         object.__setattr__(self, "base_url", _normalise_base_url(self.base_url))
+        if not isinstance(self.private_builds, bool):
+            raise ValueError(f"private_builds must be true or false, not {self.private_builds!r}")
 
     def accepts(self, token: object) -> bool:
         if not isinstance(token, str) or not token:
@@ -74,7 +81,7 @@ class CoverallsConfig:
 
     def public(self) -> dict[str, Any]:
         """The configuration without the tokens."""
-        return {"repo_tokens": len(self.repo_tokens), "base_url": self.base_url}
+        return {"repo_tokens": len(self.repo_tokens), "base_url": self.base_url, "private_builds": self.private_builds}
 
     def with_changes(self, changes: dict[str, Any]) -> CoverallsConfig:
         names = {item.name for item in dataclasses.fields(self)}
@@ -100,6 +107,7 @@ class CoverallsEmulation(ConfiguredEmulation):
             route("POST", r"/api/v1/jobs/?", self.post_job),
             route("POST", r"/webhook/?", self.post_webhook),
             route("GET", r"/builds/(?P<id>[0-9]{1,18})/?", self.get_build),
+            route("GET", r"/builds/(?P<key>[^/]+)\.json", self.get_build_json),
             route("GET", r"/jobs/(?P<id>[0-9]{1,18})/?", self.get_job),
         ]
 
@@ -110,13 +118,32 @@ class CoverallsEmulation(ConfiguredEmulation):
         flag_name: str | None = None,
         repo_token: str = DEFAULT_REPO_TOKEN,
         parallel: bool = True,
+        *,
+        commit_sha: str | None = None,
+        branch: str | None = None,
+        source_files: list | None = None,
     ) -> dict[str, Any]:
-        """Add a job as an upload would (no source files); returns the job with its ``url``.
-        Raises :class:`CoverallsError` when Coveralls would refuse it (unknown token, closed build)."""
-        summary = job_summary(
-            {"service_number": build_num, "flag_name": flag_name, "parallel": parallel, "service_name": "sandbox"}
-        )
-        return self._with_urls(self._add_job(repo_token, summary), self._base())
+        """Add a job as an upload would; returns the job with its ``url``.  ``commit_sha`` and ``branch`` are
+        the upload's ``git.head.id`` and ``git.branch``; ``source_files`` its
+        ``[{"name": "src/a.py", "coverage": [None, 1, 0, ...]}, ...]`` (the build's coverage merges them per
+        line).  Raises :class:`CoverallsError` when Coveralls would refuse it (unknown token, closed build),
+        ValueError when ``source_files`` is not a list."""
+        document: dict[str, Any] = {
+            "service_number": build_num,
+            "flag_name": flag_name,
+            "parallel": parallel,
+            "service_name": "sandbox",
+            "source_files": source_files,
+            "git": {"head": {"id": commit_sha}, "branch": branch},
+        }
+        summary, lines = read_job(document)
+        return self._with_urls(self._add_job(repo_token, summary, lines), self._base())
+
+    def build_json(self, build_num: object, repo_token: str = DEFAULT_REPO_TOKEN) -> dict[str, Any] | None:
+        """What ``GET /builds/<id>.json`` answers for the build of this CI build number and repository (None
+        when there is none): ``covered_percent`` and ``coverage_change`` are None until it is closed."""
+        build = self.build(build_num, repo_token)
+        return None if build is None else build_document(build)
 
     def builds(self) -> list[dict[str, Any]]:
         """Every build (every repository), newest first, with its jobs and ``url``s."""
@@ -168,12 +195,14 @@ class CoverallsEmulation(ConfiguredEmulation):
             item["url"] = f"{base}/jobs/{item['id']}"
         return item
 
-    def _add_job(self, token: object, summary: dict[str, Any]) -> dict[str, Any]:
+    def _add_job(self, token: object, summary: dict[str, Any], lines: dict | None = None) -> dict[str, Any]:
         if not self._config.accepts(token):
             raise CoverallsError(NO_REPOSITORY)
         fields = {name: value for name, value in summary.items() if name not in ("service_number", "parallel")}
         try:
-            job = self.store.add_job(repo_key(str(token)), summary["service_number"], fields, summary["parallel"])
+            job = self.store.add_job(
+                repo_key(str(token)), summary["service_number"], fields, summary["parallel"], lines
+            )
         except BuildClosed as exc:
             raise CoverallsError(closed_message(exc.build["number"])) from None
         job["message"] = f"Job ##{job['build_num'] or job['build_id']}.{job['number']}"
@@ -185,7 +214,7 @@ class CoverallsEmulation(ConfiguredEmulation):
             document = read_upload(request)
             if not self._config.accepts(document.get("repo_token")):
                 raise CoverallsError(NO_REPOSITORY)
-            job = self._add_job(document.get("repo_token"), job_summary(document))
+            job = self._add_job(document.get("repo_token"), *read_job(document))
         except (PayloadError, CoverallsError) as exc:
             return Response(422, {"message": str(exc), "error": True})
         return Response(200, {"message": job["message"], "url": f"{self._base(request)}/jobs/{job['id']}"})
@@ -235,6 +264,21 @@ class CoverallsEmulation(ConfiguredEmulation):
             return Response(404, {"error": f"No build with id {request.params['id']} in this sandbox."})
         build = self._with_urls(build, self._base(request))
         return Response(200, build) if _wants_json(request) else html_response(build_page(build))
+
+    def get_build_json(self, request: Request) -> Response:
+        """A build's coverage by build id or commit sha; 404 with an HTML page for anything not found."""
+        from .coveralls_coverage import not_found_page
+        from .coveralls_html import html_response
+
+        token = request.query.get("repo_token")
+        repo = repo_key(token) if self._config.accepts(token) else None
+        key = lookup_key(request.params["key"])
+        build = None
+        if key is not None and (repo is not None or not self._config.private_builds):
+            build = self.store.lookup(key, repo)
+        if build is None:
+            return html_response(not_found_page(), 404)
+        return Response(200, build_document(build))
 
     def get_job(self, request: Request) -> Response:
         from .coveralls_html import html_response, job_page

@@ -36,6 +36,19 @@ def _percent(value: object) -> str:
     return "" if value is None else f"{value}%"
 
 
+def coverage(build: dict[str, Any]) -> str:
+    """The build's coverage and its change, once closed (escaped)."""
+    if build.get("covered_percent") is None:
+        return '<span class="muted">when closed</span>'
+    return esc(f"{build['covered_percent']:.2f}% ({build['coverage_change']:+.3f})")
+
+
+def _lines(build: dict[str, Any]) -> str:
+    if build.get("covered_percent") is None:
+        return ""
+    return esc(f"{build['covered_lines']} of {build['relevant_lines']} relevant lines covered")
+
+
 def _flags(build: dict[str, Any]) -> str:
     uploaded = [job.get("flag_name") or NO_FLAG for job in build["jobs"]]
     carried = [f"{item['flag_name']} (carried forward)" for item in build["carried"]]
@@ -61,6 +74,7 @@ def _build_row(build: dict[str, Any]) -> str:
         f'<td><a href="/builds/{int(build["id"])}">#{int(build["id"])}</a></td>'
         f"<td><code>{esc(build['number'] if build['number'] is not None else '(none)')}</code></td>"
         f"<td>{state_badge(build)}</td>"
+        f"<td>{coverage(build)}</td>"
         f"<td>{int(build['job_count'])}: {_flags(build)}</td>"
         f"<td>{_carried(build)}</td>"
         f"<td>{int(build['closes'])}</td>"
@@ -79,8 +93,8 @@ def render(builds: list[dict[str, Any]], config: dict[str, Any]) -> str:
         parts.append('<p class="muted">No builds yet.</p>')
         return "\n".join(parts)
     parts.append(
-        "<table><thead><tr><th>Build</th><th>CI build number</th><th>State</th><th>Jobs</th>"
-        "<th>Carried forward</th><th>Webhook calls</th><th>Created</th></tr></thead><tbody>"
+        "<table><thead><tr><th>Build</th><th>CI build number</th><th>State</th><th>Coverage (change)</th>"
+        "<th>Jobs</th><th>Carried forward</th><th>Webhook calls</th><th>Created</th></tr></thead><tbody>"
         + "".join(_build_row(build) for build in builds)
         + "</tbody></table>"
     )
@@ -111,6 +125,11 @@ def build_page(build: dict[str, Any]) -> str:
         [
             ("CI build number", f"<code>{esc(build['number'])}</code>"),
             ("State", state_badge(build)),
+            ("Coverage (change)", coverage(build)),
+            ("Lines", _lines(build)),
+            ("Commit", f"<code>{esc(build.get('commit_sha'))}</code>"),
+            ("Branch", f"<code>{esc(build.get('branch'))}</code>"),
+            ("As JSON", f'<a href="/builds/{int(build["id"])}.json">/builds/{int(build["id"])}.json</a>'),
             ("Jobs", _job_count(build)),
             ("Carried forward", _carried(build)),
             ("Webhook calls", str(int(build["closes"]))),

@@ -143,32 +143,55 @@ def is_true(value: object) -> bool:
     return value is True or (isinstance(value, (str, int)) and str(value).strip().lower() in ("true", "1"))
 
 
-def coverage_counts(source_files: list) -> tuple[int, int]:
-    """(relevant lines, covered lines) over the ``coverage`` arrays: null = not relevant, 0 = missed."""
-    relevant = covered = 0
-    for source_file in source_files:
+def _is_count(hits: object) -> bool:
+    return isinstance(hits, (int, float)) and not isinstance(hits, bool)
+
+
+def _mask(bits: list[bool]) -> int:
+    """Bit ``i`` set when ``bits[i]``: line ``i + 1`` (built from text, so long files cost linear time)."""
+    return int("".join("1" if bit else "0" for bit in reversed(bits)) or "0", 2)
+
+
+def count_lines(mask: int) -> int:
+    return bin(mask).count("1")
+
+
+def source_lines(source_files: list) -> dict[str, tuple[int, int]]:
+    """Per file name, (relevant lines, covered lines) as bit masks (bit ``i`` = line ``i + 1``) from the
+    ``coverage`` arrays: null = not relevant, 0 = missed, > 0 = hit.  A name given twice is merged line by
+    line; a file without a string name is kept apart (never merged with another)."""
+    lines: dict[str, tuple[int, int]] = {}
+    for index, source_file in enumerate(source_files):
         coverage = source_file.get("coverage") if isinstance(source_file, dict) else None
         if not isinstance(coverage, list):
             continue
-        for hits in coverage:
-            if isinstance(hits, (int, float)) and not isinstance(hits, bool):
-                relevant += 1
-                covered += hits > 0
-    return relevant, covered
+        name = source_file.get("name")
+        key = name if isinstance(name, str) else f"\0unnamed file {index}"
+        relevant = _mask([_is_count(hits) for hits in coverage])
+        covered = _mask([_is_count(hits) and hits > 0 for hits in coverage])
+        before = lines.get(key, (0, 0))
+        lines[key] = (before[0] | relevant, before[1] | covered)
+    return lines
 
 
-def job_summary(document: dict[str, Any]) -> dict[str, Any]:
-    """What the emulation keeps of a job (never the repo token)."""
+def _text(mapping: object, name: str) -> Optional[str]:
+    value = mapping.get(name) if isinstance(mapping, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def read_job(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
+    """What the emulation keeps of a job (never the repo token), and its lines (see :func:`source_lines`)."""
     source_files = document.get("source_files")
     if source_files is None:
         source_files = []
     if not isinstance(source_files, list):
         raise PayloadError("source_files must be a list of source files.")
-    relevant, covered = coverage_counts(source_files)
+    lines = source_lines(source_files)
+    relevant = sum(count_lines(masks[0]) for masks in lines.values())
+    covered = sum(count_lines(masks[1]) for masks in lines.values())
     git = document.get("git")
     head = git.get("head") if isinstance(git, dict) else None
-    commit = head.get("id") if isinstance(head, dict) else None
-    return {
+    summary = {
         "service_name": text_field(document.get("service_name")),
         "service_number": text_field(document.get("service_number")),
         "service_job_id": text_field(document.get("service_job_id")),
@@ -178,8 +201,19 @@ def job_summary(document: dict[str, Any]) -> dict[str, Any]:
         "relevant_lines": relevant,
         "covered_lines": covered,
         "covered_percent": round(100.0 * covered / relevant, 2) if relevant else None,
-        "commit": commit if isinstance(commit, str) and commit else None,
+        "commit": _text(head, "id"),
+        "branch": _text(git, "branch"),
+        "commit_message": _text(head, "message"),
+        "committer_name": _text(head, "committer_name") or _text(head, "author_name"),
+        "committer_email": _text(head, "committer_email") or _text(head, "author_email"),
+        "repo_name": _text(document, "repo_name"),
     }
+    return summary, lines
+
+
+def job_summary(document: dict[str, Any]) -> dict[str, Any]:
+    """What the emulation keeps of a job (never the repo token)."""
+    return read_job(document)[0]
 
 
 # -- the parallel build webhook ----------------------------------------------------------------

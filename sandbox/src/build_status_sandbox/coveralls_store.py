@@ -1,6 +1,8 @@
 """Coveralls builds and jobs as the service groups them: one build per (repository, CI build number).
 
-Repositories are known by a digest of their repo token, so no token is ever kept here.
+Repositories are known by a digest of their repo token, so no token is ever kept here.  Each job's lines
+are kept apart from the job (two bit masks per file: relevant and covered lines), so copies of builds stay
+small; a build's figures are computed from them when it closes (see :mod:`.coveralls_coverage`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import itertools
 import threading
 import time
 from typing import Any, Callable, Optional
+
+from .coveralls_coverage import GIT_FIELDS, coverage_change, covered_percent, merge
+
+Lines = dict[str, tuple[int, int]]
 
 
 def repo_key(token: str) -> str:
@@ -41,11 +47,16 @@ class CoverallsStore:
         self._builds: dict[int, dict[str, Any]] = {}
         self._by_number: dict[tuple[str, str], int] = {}
         self._jobs: dict[int, dict[str, Any]] = {}
+        self._lines: dict[int, Lines] = {}
+        #: The percentage of the build of each (repository, branch) that closed last.
+        self._last_percent: dict[tuple[str, Optional[str]], float] = {}
 
     # -- changes -------------------------------------------------------------------------------
-    def add_job(self, repo: str, number: Optional[str], job: dict[str, Any], parallel: bool) -> dict[str, Any]:
-        """Add a job (its summary fields) to the build ``number`` of ``repo``, creating the build if
-        needed; a job that is not parallel closes its build.  Raises :class:`BuildClosed`.
+    def add_job(
+        self, repo: str, number: Optional[str], job: dict[str, Any], parallel: bool, lines: Optional[Lines] = None
+    ) -> dict[str, Any]:
+        """Add a job (its summary fields, and its lines per file) to the build ``number`` of ``repo``, creating
+        the build if needed; a job that is not parallel closes its build.  Raises :class:`BuildClosed`.
 
         Jobs without a build number each get a build of their own (which can never be closed by the
         webhook, as on Coveralls).  Returns a copy of the stored job.
@@ -69,6 +80,12 @@ class CoverallsStore:
                     "closes": 0,
                     "created_at": now,
                     "closed_at": None,
+                    **{name: None for name in GIT_FIELDS},
+                    "repo_name": job.get("repo_name") or f"sandbox/repo-{repo[:8]}",
+                    "relevant_lines": None,
+                    "covered_lines": None,
+                    "covered_percent": None,
+                    "coverage_change": None,
                     "_repo": repo,
                 }
                 self._builds[build["id"]] = build
@@ -84,10 +101,13 @@ class CoverallsStore:
                 created_at=now,
             )
             self._jobs[stored["id"]] = stored
+            self._lines[stored["id"]] = dict(lines or {})
             build["jobs"].append(stored)
+            for name, job_name in GIT_FIELDS.items():
+                if build[name] is None:
+                    build[name] = stored.get(job_name)
             if not parallel:
-                build["closed"] = True
-                build["closed_at"] = now
+                self._finish(build, now)
             return copy.deepcopy(stored)
 
     def close(self, repo: str, number: str, carryforward: list[str]) -> dict[str, Any]:
@@ -107,10 +127,40 @@ class CoverallsStore:
                 for flag in carryforward
                 if flag not in uploaded
             ]
-            build["closed"] = True
-            build["closed_at"] = self._clock()
+            self._finish(build, self._clock())
             build["closes"] += 1
             return _public(build)
+
+    def _finish(self, build: dict[str, Any], now: float) -> None:
+        """Close ``build`` and compute its figures: its jobs' lines and its carried-forward flags' merged."""
+        parts = [self._lines.get(job["id"], {}) for job in build["jobs"]]
+        for item in build["carried"]:
+            parts += self._carried_lines(build["_repo"], item["flag_name"], item["from_build"])
+        relevant, covered = merge(parts)
+        percent = covered_percent(relevant, covered)
+        branch = (build["_repo"], build["branch"])
+        build.update(
+            closed=True,
+            closed_at=now,
+            relevant_lines=relevant,
+            covered_lines=covered,
+            covered_percent=percent,
+            coverage_change=coverage_change(percent, self._last_percent.get(branch)),
+        )
+        self._last_percent[branch] = percent
+
+    def _carried_lines(self, repo: str, flag: str, number: Optional[str]) -> list[Lines]:
+        """The lines of the jobs of ``flag`` in build ``number`` of ``repo``, or in the build that one carried
+        the flag from (and so on)."""
+        seen: set[str] = set()
+        while number is not None and number not in seen:
+            seen.add(number)
+            build = self._builds[self._by_number[(repo, number)]]
+            jobs = [job for job in build["jobs"] if job.get("flag_name") == flag]
+            if jobs:
+                return [self._lines.get(job["id"], {}) for job in jobs]
+            number = next((item["from_build"] for item in build["carried"] if item["flag_name"] == flag), None)
+        return []
 
     def _last_with_flag(self, repo: str, flag: str, before: int) -> Optional[str]:
         """The number of the newest earlier build of ``repo`` with a job (or carried result) of ``flag``."""
@@ -129,6 +179,8 @@ class CoverallsStore:
             self._builds.clear()
             self._by_number.clear()
             self._jobs.clear()
+            self._lines.clear()
+            self._last_percent.clear()
 
     # -- reading -------------------------------------------------------------------------------
     def find(self, repo: str, number: str) -> dict[str, Any] | None:
@@ -145,6 +197,19 @@ class CoverallsStore:
         with self._lock:
             job = self._jobs.get(job_id)
             return None if job is None else copy.deepcopy(job)
+
+    def lookup(self, key: tuple[str, Any], repo: Optional[str] = None) -> dict[str, Any] | None:
+        """The build of ``("id", <build id>)``, or the newest of ``("commit", <lower-case sha>)``; only of
+        ``repo`` when given."""
+        kind, value = key
+        with self._lock:
+            for build_id in [value] if kind == "id" else sorted(self._builds, reverse=True):
+                build = self._builds.get(build_id)
+                if build is None or repo not in (None, build["_repo"]):
+                    continue
+                if kind == "id" or (build["commit_sha"] or "").lower() == value:
+                    return _public(build)
+            return None
 
     def builds(self) -> list[dict[str, Any]]:
         """Every build, newest first (copies)."""
