@@ -118,7 +118,8 @@ def post_coverage_status(
     if posting is None:
         return list(config.bitbucket.commits) if config.bitbucket else []
     connection = posting.remote.connect(session, deadline)
-    delivery = post.deliver(posting, context, report.console, connection, deadline, None)
+    known = posting.remote.known_endpoint(posting.status.state)  # None: the server is asked
+    delivery = post.deliver(posting, context, report.console, connection, deadline, known)
     post.report_delivery(posting, report, delivery)
     return delivery.landed
 
