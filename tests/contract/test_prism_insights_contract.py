@@ -15,7 +15,8 @@ The reports: a test report (NUMBER, DURATION and LINK items, a link, annotations
 (PERCENTAGE), a report with no data, one with no link (a link that is not http(s) is left out), more data items
 than either flavour keeps (Data Center sends 6, Cloud 10), annotations with and without path and line and every
 severity/type the model uses, a 5,000-character message (Data Center cuts the message to 2000; Cloud cuts the
-summary to 450 and keeps the text in ``details``), an empty message, 150 annotations (Data Center: one POST;
+summary to 450 and keeps the text in ``details``), an empty message, annotation ids of 500 characters (Data Center's
+``externalId`` is shorter than 450: the client keeps the start and a digest), 150 annotations (Data Center: one POST;
 Cloud: POSTs of 100 and 50), 1001 annotations (Data Center: one POST of 1000; Cloud: ten of 100, the report's
 details saying one was left out), and unicode in the key, title, details, data, messages and paths.
 
@@ -141,6 +142,9 @@ REPORTS = {
         details="d" * 5000, title="t" * 600, annotations=(Annotation("long", (LONG * 2)[:5000], "tests/test_x.py", 3),)
     ),
     "empty-message": report(annotations=(Annotation("empty", "", "tests/test_x.py", 1), Annotation("blank", " \n "))),
+    "500-character-annotation-ids": report(
+        annotations=tuple(Annotation("t" * 500 + str(n), "failed", "tests/test_x.py", n + 1) for n in range(2))
+    ),
     "150-annotations": report(annotations=notes(150)),
     "1001-annotations": report(annotations=notes(1001)),
     "unicode": report(

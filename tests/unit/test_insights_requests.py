@@ -79,6 +79,19 @@ def test_a_data_center_report_key_too_long_is_an_input_error():
     assert info.value.name == "insights-key"
 
 
+def test_a_data_center_annotation_id_too_long_keeps_its_start_and_a_digest_within_the_contract():
+    """Data Center's contract caps ``externalId`` ("shorter than 450 characters"); Cloud's has no such limit."""
+    ids = ("a" * 449, "t" * 500 + "1", "t" * 500 + "2")
+    given = report()._replace(
+        annotations=tuple(Annotation(external_id, "failed", "tests/x.py", 1) for external_id in ids)
+    )
+    sent = [item["externalId"] for item in DC.report_requests(SHA, given)[2].body["annotations"]]
+    assert sent[0] == ids[0]
+    assert [len(external_id) for external_id in sent[1:]] == [449, 449]
+    assert sent[1] != sent[2] and sent[1].startswith("t" * 400)
+    assert [item["external_id"] for item in CLOUD.report_requests(SHA, given)[1].body] == list(ids)
+
+
 def test_cloud_puts_the_report_then_annotations_100_a_request():
     requests = CLOUD.report_requests(SHA, report(150))
     put, *posts = requests
