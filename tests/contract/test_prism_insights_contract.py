@@ -12,7 +12,8 @@ base URL onto Prism's address, and Prism must answer 2xx with no ``sl-violations
   ``PUT /2.0/…/commit/{commit}/reports/{reportId}`` (200) and ``POST …/reports/{reportId}/annotations`` (200).
 
 The reports: a test report (NUMBER, DURATION and LINK items, a link, annotations), a coverage report
-(PERCENTAGE), a report with no data, one with no link (a link that is not http(s) is left out), more data items
+(PERCENTAGE), a report with no data, one with no link (a link that is not http(s) is left out), a LINK data item
+whose href is relative (Cloud's ``format: uri`` refuses it, so the Cloud client leaves it out), more data items
 than either flavour keeps (Data Center sends 6, Cloud 10), annotations with and without path and line and every
 severity/type the model uses, a 5,000-character message (Data Center cuts the message to 2000; Cloud cuts the
 summary to 450 and keeps the text in ``details``), an empty message, annotation ids of 500 characters (Data Center's
@@ -142,6 +143,7 @@ REPORTS = {
         details="d" * 5000, title="t" * 600, annotations=(Annotation("long", (LONG * 2)[:5000], "tests/test_x.py", 3),)
     ),
     "empty-message": report(annotations=(Annotation("empty", "", "tests/test_x.py", 1), Annotation("blank", " \n "))),
+    "relative-link-item": report(data=(DataItem("Run", LINK, ("run #17", "runs/17")), DataItem("Passed", NUMBER, 1))),
     "500-character-annotation-ids": report(
         annotations=tuple(Annotation("t" * 500 + str(n), "failed", "tests/test_x.py", n + 1) for n in range(2))
     ),
@@ -281,7 +283,8 @@ def cloud_shape(name: str, given: InsightReport, built: list[Request]) -> None:
     assert [request.method for request in built] == ["PUT"] + ["POST"] * len(sizes)
     assert [len(request.body) for request in built[1:]] == sizes
     put = built[0].body
-    assert len(put["data"]) == min(len(given.data), 10)
+    links = [item for item in given.data if item.type == LINK and not str(item.value[1]).startswith("https://")]
+    assert len(put["data"]) == min(len(given.data) - len(links), 10)  # a link that is not http(s) is left out
     assert ("link" in put) == given.link.startswith("https://")
     if name == "150-annotations":
         assert sizes == [100, 50]

@@ -121,6 +121,18 @@ def test_cloud_cuts_a_summary_to_450_and_keeps_ten_data_items():
     assert len(put.body["data"]) == 10
 
 
+def test_cloud_leaves_out_a_link_item_whose_href_is_not_http():
+    """Cloud's contract wants a URI there (a relative href is refused); Data Center's sets no format."""
+    items = (DataItem("Run", LINK, ("run", "runs/17")), DataItem("Passed", "NUMBER", 1)) + DATA[3:] + DATA[:1] * 9
+    put = CLOUD.report_requests(SHA, report(data=items))[0]
+    assert [item["title"] for item in put.body["data"]] == ["Passed", "Run"] + ["Passed"] * 8
+    assert put.body["data"][1]["value"]["href"] == "https://ci.example.com/17"
+    assert DC.report_requests(SHA, report(data=items))[0].body["data"][0]["value"] == {
+        "linktext": "run",
+        "href": "runs/17",
+    }
+
+
 def test_cloud_keeps_1000_annotations():
     requests = CLOUD.report_requests(SHA, report(1001))
     assert sum(len(request.body) for request in requests[1:]) == 1000
