@@ -11,35 +11,37 @@ base URL onto Prism's address, and Prism must answer 2xx with no ``sl-violations
 - Cloud (``tests/data/bitbucket-cloud-statuses-reports.openapi.json``, fixture ``prism_cloud_url``):
   ``PUT /2.0/…/commit/{commit}/reports/{reportId}`` (200) and ``POST …/reports/{reportId}/annotations`` (200).
 
-The reports: a test report (NUMBER, DURATION and LINK items, a link, annotations), a coverage report
-(PERCENTAGE), a report with no data, one with no link (a link that is not http(s) is left out), a LINK data item
-whose href is relative (Cloud's ``format: uri`` refuses it, so the Cloud client leaves it out), more data items
-than either flavour keeps (Data Center sends 6, Cloud 10), annotations with and without path and line and every
-severity/type the model uses, a 5,000-character message (Data Center cuts the message to 2000; Cloud cuts the
-summary to 450 and keeps the text in ``details``), an empty message, annotation ids of 500 characters (Data Center's
-``externalId`` is shorter than 450: the client keeps the start and a digest), 150 annotations (Data Center: one POST;
-Cloud: POSTs of 100 and 50), 1001 annotations (Data Center: one POST of 1000; Cloud: ten of 100, the report's
-details saying one was left out), and unicode in the key, title, details, data, messages and paths.
+The reports: a test report (NUMBER, DURATION and LINK items, a link, annotations), a coverage report (PERCENTAGE), a
+report with no data, one with no link (a link that is not http(s) is left out), a LINK data item whose href is
+relative (Cloud's ``format: uri`` refuses it, so the Cloud client leaves it out), more data items than either
+flavour keeps (Data Center sends 6, Cloud 10), annotations with and without path and line (a line below 1 is not
+sent) and every severity/type the model uses, a 5,000-character message (Data Center cuts the message to 2000; Cloud
+cuts the summary to 450 and keeps the text in ``details``), an empty message, annotation ids of 500 characters (Data
+Center's ``externalId`` is shorter than 450: the client keeps the start and a digest), 150 annotations (Data Center:
+one POST; Cloud: POSTs of 100 and 50), 1001 annotations (Data Center: one POST of 1000; Cloud: ten of 100, the
+report's details saying one was left out), and unicode in the key, title, details, data, messages and paths.
 
-Each body is also validated directly (jsonschema, Draft 7, ``format: uri`` checked) against the request schema
-the operation declares in the same extract. The checks can fail: deliberately broken bodies (a Data Center
-annotation without ``severity`` or with Cloud's ``CRITICAL``, a Data Center report without ``title`` or with 7
-data items, a Cloud report with Data Center's ``result: "PASS"``, a Cloud summary over 450 characters, a Cloud
-annotation on line 0, 101 Cloud annotations in one POST) are refused both by the schema and by Prism (400 where
-the operation declares a 400, with the violations in the ``sl-violations`` header; otherwise Prism's own 422
-with a ``validation`` list).
+Each body is also validated directly (jsonschema, Draft 7, ``format: uri`` checked) against the request schema the
+operation declares in the same extract. The checks can fail: deliberately broken bodies (a Data Center annotation
+without ``severity`` or with Cloud's ``CRITICAL``, Data Center annotations not wrapped in ``{"annotations": […]}``,
+a Data Center report without ``title``, with Cloud's ``result: "PASSED"`` or with 7 data items, a Cloud report with
+Data Center's ``result: "PASS"`` or with 11 data items, a Cloud summary over 450 characters, a Cloud annotation on
+line 0, 101 Cloud annotations in one POST) are refused both by the schema and by Prism (400 where the operation
+declares a 400, with the violations in the ``sl-violations`` header; otherwise Prism's own 422 with a ``validation``
+list).
 
 Spec quirks (FACTS §7). Atlassian's published schemas type a data item's ``value`` as ``type: object``
-(``RestInsightReportData`` on Data Center, ``report_data`` on Cloud), which contradicts the operations' own
-tables (NUMBER, PERCENTAGE, DURATION and DATE values are numbers, TEXT a string, BOOLEAN a boolean, only LINK an
-object): validated as published, every NUMBER item would be refused. The contract extracts widen ``value`` to
-what the tables allow; ``test_the_published_value_type_would_refuse_a_number_item`` shows why. Other extract
-changes relied on here: the published Data Center ``RestSetInsightReportRequest`` requires ``data`` although the
-table marks it optional (the client always sends ``data``, ``[]`` when empty); enumerations stated in prose are
-anchored patterns; the Cloud ``object`` base schema no longer requires ``type``; Cloud limits seen as Bitbucket
-400s (``summary`` ≤ 450, ``details`` ≤ 2000, ``data`` ≤ 10) are written into the schemas. The Data Center
-contract has no limit of 1000 annotations per report (an instance setting), so the client's cap is asserted
-from the request, not by Prism.
+(``RestInsightReportData`` on Data Center, ``report_data`` on Cloud), which contradicts the operations' own tables
+(NUMBER, PERCENTAGE, DURATION and DATE values are numbers, TEXT a string, BOOLEAN a boolean, only LINK an object):
+validated as published, every NUMBER item would be refused. The contract extracts widen ``value`` to what the tables
+allow; ``test_the_published_value_type_would_refuse_a_number_item`` shows why. Other extract changes relied on here:
+the published Data Center ``RestSetInsightReportRequest`` requires ``data`` although the table marks it optional
+(the client always sends ``data``, ``[]`` when empty); enumerations stated in prose are anchored patterns; the Cloud
+``object`` base schema no longer requires ``type``; Cloud limits seen as Bitbucket 400s (``summary`` ≤ 450,
+``details`` ≤ 2000, ``data`` ≤ 10) are written into the schemas. The Data Center contract has no limit of 1000
+annotations per report (an instance setting), so the client's cap is asserted from the request, not by Prism. Not
+covered: a report key with a ``/`` (sent as ``%2F``, which Prism routes but Bitbucket Data Center's servlet
+container may refuse); the answers' contents (a mock's canned objects).
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ REPORTS = {
             Annotation("a-top", "at the top of a file", "src/app/core.py", None, "MEDIUM", "CODE_SMELL"),
             Annotation("a-report", "about the whole report", None, 7, "LOW", "VULNERABILITY"),
             Annotation("a-none", "nowhere at all", None, None),
+            Annotation("a-negative", "a line below 1 (not sent)", "src/app/core.py", -3),
         )
     ),
     "5000-character-message": report(

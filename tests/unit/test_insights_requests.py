@@ -133,6 +133,17 @@ def test_cloud_leaves_out_a_link_item_whose_href_is_not_http():
     }
 
 
+def test_a_line_below_1_is_not_sent_either_flavour_puts_the_annotation_at_the_top_of_the_file():
+    """The contracts refuse a negative line (Data Center: minimum 0; Cloud: minimum 1)."""
+    given = report()._replace(
+        annotations=(Annotation("n", "failed", "tests/x.py", -3), Annotation("z", "m", "a.py", 0))
+    )
+    dc_notes = DC.report_requests(SHA, given)[2].body["annotations"]
+    cloud_notes = CLOUD.report_requests(SHA, given)[1].body
+    assert ["line" in item for item in dc_notes + cloud_notes] == [False] * 4
+    assert [item["path"] for item in dc_notes + cloud_notes] == ["tests/x.py", "a.py"] * 2
+
+
 def test_cloud_keeps_1000_annotations():
     requests = CLOUD.report_requests(SHA, report(1001))
     assert sum(len(request.body) for request in requests[1:]) == 1000

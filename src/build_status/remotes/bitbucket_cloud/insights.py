@@ -81,6 +81,6 @@ def _annotation(annotation: Any) -> dict[str, Any]:
         body["details"] = cut(message, DETAILS_LIMIT)
     if annotation.path:
         body["path"] = annotation.path
-        if annotation.line:
+        if annotation.line and annotation.line > 0:  # 1-based; the contracts refuse a negative line
             body["line"] = annotation.line
     return body

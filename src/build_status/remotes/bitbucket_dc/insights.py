@@ -87,7 +87,7 @@ def _annotation(annotation: Any) -> dict[str, Any]:
     }
     if annotation.path:
         body["path"] = annotation.path
-        if annotation.line:
+        if annotation.line and annotation.line > 0:  # 1-based; the contracts refuse a negative line
             body["line"] = annotation.line
     return body
 
