@@ -2,6 +2,8 @@
 
 - ``prism_url``: Prism mocking Bitbucket Data Center's build-status contract;
 - ``prism_cloud_url``: Prism mocking Bitbucket Cloud's commit-status contract (paths under ``/2.0``);
+- ``prism_dc_insights_url``: Prism mocking Bitbucket Data Center's Code Insights (and deployments) contract
+  (paths under ``/rest/insights/{1.0|latest}``);
 - ``prism_cloud_proxy``: Prism *validating* Bitbucket Cloud's contract in front of a stand-in that answers as
   Bitbucket does (the status object sent comes back): requests and answers that break the contract are
   refused (``--errors``), the rest pass through. A mock answers the contract's canned object, never the
@@ -28,6 +30,7 @@ HERE = Path(__file__).parent
 PRISM = HERE / "node_modules" / ".bin" / "prism"
 SPEC = HERE.parent / "data" / "bitbucket-dc-build-status.openapi.json"
 CLOUD_SPEC = HERE.parent / "data" / "bitbucket-cloud-statuses-reports.openapi.json"
+DC_INSIGHTS_SPEC = HERE.parent / "data" / "bitbucket-dc-insights-deployments.openapi.json"
 START_TIMEOUT = 60
 
 
@@ -90,6 +93,12 @@ def prism_url():
 @pytest.fixture(scope="session")
 def prism_cloud_url():
     with serve("mock", CLOUD_SPEC) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def prism_dc_insights_url():
+    with serve("mock", DC_INSIGHTS_SPEC) as url:
         yield url
 
 

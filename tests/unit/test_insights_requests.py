@@ -79,6 +79,19 @@ def test_a_data_center_report_key_too_long_is_an_input_error():
     assert info.value.name == "insights-key"
 
 
+def test_a_data_center_annotation_id_too_long_keeps_its_start_and_a_digest_within_the_contract():
+    """Data Center's contract caps ``externalId`` ("shorter than 450 characters"); Cloud's has no such limit."""
+    ids = ("a" * 449, "t" * 500 + "1", "t" * 500 + "2")
+    given = report()._replace(
+        annotations=tuple(Annotation(external_id, "failed", "tests/x.py", 1) for external_id in ids)
+    )
+    sent = [item["externalId"] for item in DC.report_requests(SHA, given)[2].body["annotations"]]
+    assert sent[0] == ids[0]
+    assert [len(external_id) for external_id in sent[1:]] == [449, 449]
+    assert sent[1] != sent[2] and sent[1].startswith("t" * 400)
+    assert [item["external_id"] for item in CLOUD.report_requests(SHA, given)[1].body] == list(ids)
+
+
 def test_cloud_puts_the_report_then_annotations_100_a_request():
     requests = CLOUD.report_requests(SHA, report(150))
     put, *posts = requests
@@ -106,6 +119,29 @@ def test_cloud_cuts_a_summary_to_450_and_keeps_ten_data_items():
     assert post.body[0]["details"] == "y" * 600
     assert "path" not in post.body[0]
     assert len(put.body["data"]) == 10
+
+
+def test_cloud_leaves_out_a_link_item_whose_href_is_not_http():
+    """Cloud's contract wants a URI there (a relative href is refused); Data Center's sets no format."""
+    items = (DataItem("Run", LINK, ("run", "runs/17")), DataItem("Passed", "NUMBER", 1)) + DATA[3:] + DATA[:1] * 9
+    put = CLOUD.report_requests(SHA, report(data=items))[0]
+    assert [item["title"] for item in put.body["data"]] == ["Passed", "Run"] + ["Passed"] * 8
+    assert put.body["data"][1]["value"]["href"] == "https://ci.example.com/17"
+    assert DC.report_requests(SHA, report(data=items))[0].body["data"][0]["value"] == {
+        "linktext": "run",
+        "href": "runs/17",
+    }
+
+
+def test_a_line_below_1_is_not_sent_either_flavour_puts_the_annotation_at_the_top_of_the_file():
+    """The contracts refuse a negative line (Data Center: minimum 0; Cloud: minimum 1)."""
+    given = report()._replace(
+        annotations=(Annotation("n", "failed", "tests/x.py", -3), Annotation("z", "m", "a.py", 0))
+    )
+    dc_notes = DC.report_requests(SHA, given)[2].body["annotations"]
+    cloud_notes = CLOUD.report_requests(SHA, given)[1].body
+    assert ["line" in item for item in dc_notes + cloud_notes] == [False] * 4
+    assert [item["path"] for item in dc_notes + cloud_notes] == ["tests/x.py", "a.py"] * 2
 
 
 def test_cloud_keeps_1000_annotations():

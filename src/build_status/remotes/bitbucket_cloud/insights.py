@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ...model.insights import InsightReport
+from ...model.insights import LINK, DataItem, InsightReport
 from ...redaction import cut
 from ..interface import Request
 from .remote import repository_url
@@ -52,11 +52,17 @@ def _report_body(report: InsightReport, details: str) -> dict[str, Any]:
         "report_type": report.kind,
         "result": "PASSED" if report.passed else "FAILED",
         "reporter": REPORTER,
-        "data": [item.as_json("text") for item in report.data[:DATA_LIMIT]],
+        "data": [item.as_json("text") for item in report.data if _takes(item)][:DATA_LIMIT],
     }
     if report.web_link:
         body["link"] = report.web_link
     return body
+
+
+def _takes(item: DataItem) -> bool:
+    """Cloud's contract types a LINK item's ``href`` as a URI: one that is not http(s) is left out, like the
+    report's own link (a 400 otherwise)."""
+    return item.type != LINK or str(item.value[1]).startswith(("http://", "https://"))
 
 
 def _annotation(annotation: Any) -> dict[str, Any]:
@@ -75,6 +81,6 @@ def _annotation(annotation: Any) -> dict[str, Any]:
         body["details"] = cut(message, DETAILS_LIMIT)
     if annotation.path:
         body["path"] = annotation.path
-        if annotation.line:
+        if annotation.line and annotation.line > 0:  # 1-based; the contracts refuse a negative line
             body["line"] = annotation.line
     return body

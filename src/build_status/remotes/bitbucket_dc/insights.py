@@ -9,6 +9,7 @@ transport (a lost answer repeats the whole sequence, whose DELETE makes it safe)
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +26,8 @@ MESSAGE_LIMIT = 2000
 DATA_LIMIT = 6
 ANNOTATION_LIMIT = 1000
 KEY_LIMIT = 450
+#: An annotation's ``externalId``: "a string value shorter than 450 characters" (the contract: ``maxLength`` 450).
+EXTERNAL_ID_LIMIT = 449
 REPORTER = "build-status"
 
 
@@ -78,13 +81,22 @@ def _report_body(report: InsightReport, details: str) -> dict[str, Any]:
 
 def _annotation(annotation: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "externalId": annotation.external_id,
+        "externalId": _external_id(annotation.external_id),
         "message": cut(annotation.message, MESSAGE_LIMIT) or "(no message)",
         "severity": annotation.severity,
         "type": annotation.type,
     }
     if annotation.path:
         body["path"] = annotation.path
-        if annotation.line:
+        if annotation.line and annotation.line > 0:  # 1-based; the contracts refuse a negative line
             body["line"] = annotation.line
     return body
+
+
+def _external_id(external_id: str) -> str:
+    """The id, or, when it is too long for Data Center, its start and a digest of the whole (two long ids that
+    start alike stay apart)."""
+    if len(external_id) <= EXTERNAL_ID_LIMIT:
+        return external_id
+    digest = hashlib.sha256(external_id.encode("utf-8")).hexdigest()[:16]
+    return f"{external_id[: EXTERNAL_ID_LIMIT - len(digest) - 1]}-{digest}"
