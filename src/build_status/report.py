@@ -18,12 +18,19 @@ class Report:
         self.console = console
         #: False once a remote failure was reported (it fails the step unless fail-on-error is false).
         self.landed = True
+        self._noticed: set[str] = set()
 
     # -- failures ------------------------------------------------------------------------------------
     def failure(self, text: str, *, title: str) -> None:
         """A remote failure: an error that fails the step, or a warning with fail-on-error false."""
         self.landed = False
         self.console.failure(text, title=title)
+
+    def notice_once(self, text: str, *, title: str) -> None:
+        """A notice said at most once a run, however many tasks come to it."""
+        if text not in self._noticed:
+            self._noticed.add(text)
+            self.console.notice(text, title=title)
 
     # -- outputs and summary -------------------------------------------------------------------------
     def outputs(self, values: dict[str, str]) -> None:

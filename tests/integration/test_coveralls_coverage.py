@@ -7,6 +7,7 @@ from build_status_sandbox.runner import Job
 
 from .cloud import SLUG, WORKSPACE, cloud
 from .conftest import COVERALLS_TOKEN, SHA, TOKEN, close_inputs
+from .insights_files import cobertura
 
 RUN_ID = "4242"
 REPO = {"bitbucket-project": "PRJ", "bitbucket-repo": "app"}
@@ -146,3 +147,11 @@ def test_a_private_repository_is_read_with_the_repo_token(sandbox, step):
     result = step(close_inputs(sandbox))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.outputs["coverage-percent"] == "50.00"
+
+
+def test_the_commit_only_notice_is_said_once_for_the_jobs_reports_and_the_coveralls_report(sandbox, step, tmp_path):
+    upload(sandbox, "unit", [1, 0])
+    result = step(fan_in(sandbox, **{"coverage-results": str(cobertura(tmp_path / "coverage.xml"))}))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("::notice title=Code Insights::") == 1
+    assert [s["key"] for s in sandbox.bitbucket.statuses(SHA)] == ["CI/build"]

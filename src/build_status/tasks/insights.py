@@ -42,7 +42,7 @@ def will_publish(mode: str, remote: StatusRemote, reports: Sequence[InsightRepor
     if remote.takes_reports:
         return True
     if mode == AUTO:
-        report.console.notice(
+        report.notice_once(
             f"No Code Insights report was published: {remote.why_no_reports} Set insights: false to say nothing.",
             title=TITLE,
         )
