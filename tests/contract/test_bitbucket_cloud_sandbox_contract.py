@@ -4,22 +4,21 @@ answer's status code is one the operation declares, but for the errors Bitbucket
 
 from __future__ import annotations
 
-import datetime
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from build_status_sandbox import BitbucketCloudConfig, Sandbox
 from build_status_sandbox.bitbucket_cloud_config import DEFAULT_ACCESS_TOKEN, DEFAULT_API_TOKEN, DEFAULT_EMAIL
+
+from .formats import FORMATS
 
 SPEC_PATH = Path(__file__).parent.parent / "data" / "bitbucket-cloud-statuses-reports.openapi.json"
 SPEC = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
@@ -31,25 +30,6 @@ OTHER = {"Authorization": "Bearer other-token"}
 #: noted in the contract's info.description), 403 to an overwrite by someone else (Atlassian's 2021 notice), 429
 #: over the rate limit (its documentation of API request limits); and the sandbox's 415 to a body that is not JSON.
 UNDECLARED = {400, 403, 415, 429}
-
-FORMATS = FormatChecker()
-
-
-@FORMATS.checks("date-time", raises=ValueError)
-def _date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)", value):
-        return False
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
-
-
-@FORMATS.checks("uri", raises=ValueError)
-def _uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parts = urlsplit(value)
-    return bool(parts.scheme and parts.netloc) and not re.search(r"[\s{}<>\"]", value)
 
 
 REGISTRY = Registry().with_resource("spec.json", Resource.from_contents(SPEC, default_specification=DRAFT7))

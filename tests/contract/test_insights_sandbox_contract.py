@@ -7,21 +7,21 @@ schema the operation declares for that code."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from build_status_sandbox import Sandbox
 from build_status_sandbox.bitbucket_cloud_config import DEFAULT_ACCESS_TOKEN
+
+from .formats import FORMATS
 
 DATA = Path(__file__).parent.parent / "data"
 DC_SPEC = json.loads((DATA / "bitbucket-dc-insights-deployments.openapi.json").read_text(encoding="utf-8"))
@@ -37,16 +37,6 @@ DC_ANNOTATION = DC_ANNOTATIONS + "/{externalId}"
 #: Data Center answers beyond the declared ones: 400 to an invalid annotation or one over the report's limit (the
 #: sandbox's choice; the contract declares none, Prism's 422 is its own), 415 to a body that is not JSON.
 DC_UNDECLARED = {400, 415}
-
-FORMATS = FormatChecker()
-
-
-@FORMATS.checks("uri", raises=ValueError)
-def _uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parts = urlsplit(value)
-    return bool(parts.scheme and parts.netloc) and not re.search(r"[\s{}<>\"]", value)
 
 
 def _validator(spec: dict, schema: dict) -> Draft7Validator:

@@ -54,7 +54,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -76,6 +76,8 @@ from build_status.remotes.bitbucket_cloud.target import CloudTarget
 from build_status.remotes.bitbucket_dc.remote import BitbucketDataCenter
 from build_status.remotes.bitbucket_dc.target import Target
 from build_status.remotes.interface import Request
+
+from .formats import FORMATS
 
 DATA = Path(__file__).parent.parent / "data"
 DC_SPEC = json.loads((DATA / "bitbucket-dc-insights-deployments.openapi.json").read_text(encoding="utf-8"))
@@ -172,16 +174,6 @@ CASES = list(REPORTS)
 
 
 # -- the checks -------------------------------------------------------------------------------------
-
-FORMATS = FormatChecker()
-
-
-@FORMATS.checks("uri", raises=ValueError)
-def _uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parts = urlsplit(value)
-    return bool(parts.scheme and parts.netloc) and not re.search(r"[\s{}<>\"]", value)
 
 
 def request_validator(spec: dict, template: str, method: str) -> Draft7Validator:
