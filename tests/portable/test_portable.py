@@ -332,3 +332,19 @@ def test_without_a_post_stage_the_default_state_comes_with_a_notice(sandbox, por
         result = portable_job.run(quiet)
         assert result.returncode == 0, result.log
         assert "::notice" not in result.log
+
+
+def test_the_portable_variant_publishes_the_code_insights_reports_with_the_final_state(sandbox, portable_job, tmp_path):
+    from ..integration.insights_files import cobertura, junit
+
+    results = junit(tmp_path / "junit.xml", failed=1)
+    coverage = cobertura(tmp_path / "coverage.xml", covered=900, valid=1000)
+    inputs = {**REPO, "test-results": str(results), "coverage-results": str(coverage), "coverage-min": "80"}
+    result = portable_job.run(inputs, job=Job(sha=SHA, status="failure"))
+    assert result.returncode == 0, result.log
+    reports = {report["title"]: report for report in sandbox.bitbucket.reports("PRJ", "app", SHA)}
+    assert sorted(reports) == ["Coverage: CI › build", "Tests: CI › build"]
+    assert reports["Tests: CI › build"]["result"] == "FAIL" and len(reports["Tests: CI › build"]["annotations"]) == 1
+    assert reports["Coverage: CI › build"]["result"] == "PASS"
+    assert result.outputs["coverage-percent"] == "90.00"
+    assert '"title": "Tests: CI › build"' in result.outputs["reports"]
