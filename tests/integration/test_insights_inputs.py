@@ -232,3 +232,11 @@ def test_coverage_exactly_at_the_minimum_passes(sandbox, step, tmp_path):
     (report,) = dc_reports(sandbox).values()
     assert report["result"] == "PASS"
     assert lines(result, "::warning") == []
+
+
+def test_reports_go_with_the_repository_when_the_status_takes_the_commit_only_endpoint(sandbox, step, workspace):
+    result = step({**REPO, **RESULTS, "bitbucket-api": "commits"}, cwd=workspace)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sandbox.bitbucket.statuses(SHA)[0]["endpoint"] == "build-status"
+    assert sorted(dc_reports(sandbox)) == sorted([TESTS_KEY, COVERAGE_KEY])
+    assert lines(result, "::notice") == []

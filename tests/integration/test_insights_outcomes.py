@@ -7,7 +7,7 @@ import pytest
 
 from build_status_sandbox.runner import Job
 
-from .conftest import SHA, TOKEN
+from .conftest import PASSWORD, SHA, TOKEN, USER
 from .insights_files import cobertura, junit
 from .insights_sandbox import (
     DC_REPORTS,
@@ -146,3 +146,21 @@ def test_a_dry_run_redacts_the_token_in_a_failure_message(sandbox, step, tmp_pat
     result = step({**REPO, "test-results": "reports/*.xml", "dry-run": "true"}, cwd=tmp_path / "ws")
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"message": "tests.test_app.test_bad_0 failed: ***"' in result.stdout
+
+
+def test_a_password_in_a_failed_tests_path_and_message_is_redacted(sandbox, step, tmp_path):
+    report = tmp_path / "ws" / "reports" / "junit.xml"
+    report.parent.mkdir(parents=True)
+    report.write_text(
+        f'<testsuites name="pytest tests"><testsuite name="pytest"><testcase classname="t" name="a" '
+        f'file="src/{PASSWORD}/t.py" line="3"><failure message="login {USER}:{PASSWORD} refused"/></testcase>'
+        "</testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    inputs = {**REPO, "bitbucket-token": None, "bitbucket-username": USER, "bitbucket-password": PASSWORD}
+    result = step({**inputs, "test-results": "reports/*.xml"}, cwd=tmp_path / "ws")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (annotation,) = dc_reports(sandbox)[TESTS_KEY]["annotations"]
+    assert (annotation["path"], annotation["line"]) == ("src/***/t.py", 4)
+    assert annotation["message"] == f"t.a failed: login {USER}:*** refused"
+    assert PASSWORD not in repr(sandbox.requests())
