@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from build_status_sandbox import Sandbox
@@ -105,14 +107,22 @@ def step(sandbox, tmp_path):
     """Run one step: ``step(inputs, job=Job(...), extra_env=...)``; checks no secret leaked."""
     counter = iter(range(1000))
 
-    def run(inputs: dict, *, job: Job | None = None, extra_env: dict | None = None, timeout: float = 60):
+    def run(
+        inputs: dict,
+        *,
+        job: Job | None = None,
+        extra_env: dict | None = None,
+        timeout: float = 60,
+        cwd: Path | None = None,
+    ):
+        """``cwd``: the workspace the step runs in (where its report files are), else its own directory."""
         workdir = tmp_path / f"step{next(counter)}"
         workdir.mkdir()
         # One step that posts the state as it stands (the pattern of a final `if: always()` step);
         # tests/integration/test_jobend.py runs the main and post stages of report-job-end.
         merged = {"bitbucket-url": sandbox.url, "bitbucket-token": TOKEN, "report-job-end": "false", **inputs}
         merged = {k: v for k, v in merged.items() if v is not None}
-        result = run_step(job or Job(sha=SHA), merged, workdir=workdir, extra_env=extra_env, timeout=timeout)
+        result = run_step(job or Job(sha=SHA), merged, workdir=workdir, extra_env=extra_env, timeout=timeout, cwd=cwd)
         assert_no_secret(result)
         assert "Traceback" not in result.stderr + result.stdout
         return result

@@ -4,15 +4,30 @@ form, with file and line) and coverage reports in each format the step reads."""
 from __future__ import annotations
 
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 
-def junit(path: Path, passed: int = 3, failed: int = 1, skipped: int = 1, errored: int = 0) -> Path:
-    """A pytest-like JUnit report: failed cases carry ``file`` and a 0-based ``line``."""
+def junit(
+    path: Path,
+    passed: int = 3,
+    failed: int = 1,
+    skipped: int = 1,
+    errored: int = 0,
+    *,
+    root: str = "pytest tests",
+    message: str = "assert {n} == {m}",
+) -> Path:
+    """A pytest-like JUnit report: failed cases carry ``file`` and a 0-based ``line``.
+
+    ``root``: the ``name`` of ``<testsuites>`` (pytest 8.4+ writes "pytest tests"; 5.1 to 8.3 wrote none,
+    ``""``). ``message``: each failure's message, ``{n}`` and ``{m}`` the failure's number and the next one.
+    """
     cases = [f'<testcase classname="tests.test_app" name="test_ok_{n}" file="tests/test_app.py" line="{n}" '
              'time="0.01"/>' for n in range(passed)]  # fmt: skip
     cases += [
         f'<testcase classname="tests.test_app" name="test_bad_{n}" file="tests/test_app.py" line="{100 + n}" '
-        f'time="0.02"><failure message="assert {n} == {n + 1}">Traceback line {n}</failure></testcase>'
+        f'time="0.02"><failure message="{escape(message.format(n=n, m=n + 1), {chr(34): "&quot;"})}">'
+        f"Traceback line {n}</failure></testcase>"
         for n in range(failed)
     ]
     cases += [
@@ -26,7 +41,9 @@ def junit(path: Path, passed: int = 3, failed: int = 1, skipped: int = 1, errore
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        '<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name="pytest">'
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        + (f'<testsuites name="{root}">' if root else "<testsuites>")
+        + '<testsuite name="pytest">'
         + "".join(cases)
         + "</testsuite></testsuites>\n",
         encoding="utf-8",
