@@ -161,6 +161,8 @@ def _count(events: Iterable[tuple[str, Any]], name: str, failures: Failures | No
             elif tag == "testsuite":
                 if not suite_depth:
                     outer_suites.append(dict(element.attrib))
+                    if failures is not None:
+                        failures.start_suite(element.attrib)
                 suite_depth += 1
             names.append(tag)
             elements.append(element)

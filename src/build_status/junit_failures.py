@@ -61,6 +61,11 @@ class Failures:
         name = attributes.get("name")
         self._pytest = (tag, name) in (("testsuites", "pytest tests"), ("testsuite", "pytest"))
 
+    def start_suite(self, attributes: Mapping[str, str]) -> None:
+        """An outermost ``<testsuite>``: pytest 5.1 to 8.3 name only this one (``<testsuites>`` has no name)."""
+        if attributes.get("name") == "pytest":
+            self._pytest = True
+
     def start_case(self, attributes: Mapping[str, str]) -> None:
         self._case = attributes  # the element's own, cleared only after end_case
         self._message = None

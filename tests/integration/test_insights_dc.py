@@ -118,11 +118,6 @@ def test_passing_tests_give_a_passing_report_without_annotations(sandbox, step, 
     assert "coverage-percent" not in result.outputs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='pytest 5.1 to 8.3 write <testsuites> without name="pytest tests" (pytest PR 13404 added it in 8.4): '
-    "junit_failures recognises pytest only by the root element, so these reports' 0-based lines are kept",
-)
 def test_lines_of_pytest_reports_before_8_4_are_one_based_too(sandbox, step, tmp_path):
     junit(tmp_path / "ws" / "reports" / "junit.xml", failed=1, root="")
     assert step({**REPO, "test-results": "reports/*.xml"}, cwd=tmp_path / "ws").returncode == 0

@@ -98,6 +98,15 @@ def test_a_pytest_report_before_5_1_is_recognised_by_its_root_suite(tmp_path):
     assert failures_of(tmp_path, report)[0].line == 1
 
 
+def test_a_pytest_report_of_5_1_to_8_3_is_recognised_by_its_outer_suite(tmp_path):
+    # before pytest 8.4 (PR 13404) the root <testsuites> carried no name
+    report = (
+        '<testsuites><testsuite name="pytest"><testcase name="a" file="t.py" line="0"><failure/></testcase>'
+        "</testsuite></testsuites>"
+    )
+    assert failures_of(tmp_path, report)[0].line == 1
+
+
 def test_other_tools_lines_are_1_based_and_kept(tmp_path):
     # PHPUnit writes the file and the 1-based line of the test method, and its class as "class"
     report = """<testsuites><testsuite name="App\\Tests\\CartTest" file="/app/tests/CartTest.php">
