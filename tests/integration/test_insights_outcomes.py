@@ -164,3 +164,43 @@ def test_a_password_in_a_failed_tests_path_and_message_is_redacted(sandbox, step
     assert (annotation["path"], annotation["line"]) == ("src/***/t.py", 4)
     assert annotation["message"] == f"t.a failed: login {USER}:*** refused"
     assert PASSWORD not in repr(sandbox.requests())
+
+
+def test_a_bitbucket_older_than_5_15_with_insights_auto_is_a_warning_and_the_status_stays(sandbox, step, workspace):
+    sandbox.bitbucket.configure({"version": "5.10"})  # no Code Insights, no repository-scoped builds
+    result = step({**REPO, **RESULTS}, cwd=workspace)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [s["state"] for s in sandbox.bitbucket.statuses(SHA)] == ["SUCCESSFUL"]
+    assert lines(result, "::error") == []
+    warnings = lines(result, "::warning title=Code Insights::")
+    assert len(warnings) == 2
+    assert all(
+        "404" in w and "Data Center 5.15" in w and "insights: true would make this an error" in w for w in warnings
+    )
+    assert "bitbucket-api: commits" not in result.stdout
+
+
+def test_a_bitbucket_older_than_5_15_with_insights_true_is_a_failure(sandbox, step, workspace):
+    sandbox.bitbucket.configure({"version": "5.10"})
+    result = step({**REPO, **RESULTS, "insights": "true"}, cwd=workspace)
+    assert result.returncode == 1
+    assert [s["state"] for s in sandbox.bitbucket.statuses(SHA)] == ["SUCCESSFUL"]
+    errors = lines(result, "::error title=Code Insights::")
+    assert len(errors) == 2 and all("Data Center 5.15" in e for e in errors)
+
+
+def test_insights_true_whose_patterns_match_no_file_says_so(sandbox, step, workspace):
+    result = step({**REPO, "test-results": "none/*.xml", "insights": "true"}, cwd=workspace)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (notice,) = lines(result, "::notice title=Code Insights::")
+    assert "matched no file" in notice
+    assert dc_reports(sandbox) == {}
+
+
+def test_an_explicit_inprogress_takes_no_report_but_still_says_the_coverage(sandbox, step, workspace):
+    result = step({**REPO, **RESULTS, "state": "INPROGRESS", "insights": "true"}, cwd=workspace)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert dc_reports(sandbox) == {}
+    (notice,) = lines(result, "::notice title=Code Insights::")
+    assert "reports go with a final state" in notice
+    assert result.outputs["coverage-percent"] == "87.30" and "### Coverage" in result.summary

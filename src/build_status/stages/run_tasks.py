@@ -72,6 +72,16 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
         endpoint = hooks.endpoint or known
         if hooks.before_post is None and posting.status.state != INPROGRESS:  # reports go with a final state
             reports = _job_reports(config, posting, results, report)
+        else:
+            from ..tasks import insights
+
+            insights.report_coverage(config.post.insights, results, report)
+            read = (results.counts is not None) or bool(results.coverage and results.coverage.totals is not None)
+            if config.post.insights.mode == insights.ON and read:
+                report.notice_once(
+                    "No Code Insights report was published: reports go with a final state, not INPROGRESS.",
+                    title=insights.TITLE,
+                )
     if config.coveralls:
         from ..tasks import coveralls_result
 
@@ -111,7 +121,8 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
             if reports:
                 deadline, session = part()
                 with session, transport.build_session(deadline, verify=verify, once=True, say=console.info) as once:
-                    _publish(posting, landed, reports, report, (session, once), deadline, dry_run)
+                    mode = config.post.insights.mode if config.post else ""
+                    _publish(posting, landed, reports, report, (session, once), deadline, dry_run, mode)
         if config.coveralls:
             _close_coveralls(config.coveralls, context, report, part, dry_run, verify)
         if config.gate:  # after closing Coveralls: a fan-in job's gate comes last
@@ -178,6 +189,7 @@ def _publish(
     sessions: tuple[requests.Session, requests.Session],
     deadline: Deadline,
     dry_run: bool,
+    mode: str,
 ) -> None:
     """The reports, on the commits where the status landed (``sessions``: one that retries everything, one
     that never sends a request twice)."""
@@ -192,7 +204,7 @@ def _publish(
         report.console.info("No Code Insights report was published: the build status landed on no commit.")
         return
     connections = insights.Connections(*(remote.connect(session, deadline) for session in sessions))
-    insights.publish_reports(remote, connections, commits, reports, report, deadline)
+    insights.publish_reports(remote, connections, commits, reports, report, deadline, mode)
 
 
 def _post(

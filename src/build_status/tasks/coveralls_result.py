@@ -149,4 +149,4 @@ def publish_coveralls_report(
     if not insights.will_publish(bitbucket.insights.mode, bitbucket.remote, [item], report) or not commits:
         return
     connections = insights.Connections(*(bitbucket.remote.connect(session, deadline) for session in sessions))
-    insights.publish_reports(bitbucket.remote, connections, commits, [item], report, deadline)
+    insights.publish_reports(bitbucket.remote, connections, commits, [item], report, deadline, bitbucket.insights.mode)

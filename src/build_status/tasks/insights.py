@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..config.insights import AUTO, OFF, InsightsConfig
+from ..config.insights import AUTO, OFF, ON, InsightsConfig
 from ..errors import DeadlineExceeded, RemoteError
 from ..model.insights import InsightReport
 from ..remotes.interface import StatusConnection, StatusRemote
@@ -32,11 +32,18 @@ class Published(NamedTuple):
     sha: str
     ok: bool
     message: str = ""
+    #: The server has no Code Insights where it was looked for (404 to the report): with insights: auto,
+    #: a warning rather than a failure (Data Center older than 5.15 has none).
+    missing: bool = False
 
 
 def will_publish(mode: str, remote: StatusRemote, reports: Sequence[InsightReport], report: Report) -> bool:
     """Whether ``reports`` go to ``remote``: there is something to report, insights is not false, and the
     remote takes reports (insights: auto on one that takes none says why once, as a notice)."""
+    if mode == ON and not reports:
+        report.notice_once(
+            "No Code Insights report was published: test-results and coverage-results matched no file.", title=TITLE
+        )
     if not reports or mode == OFF:
         return False
     if remote.takes_reports:
@@ -84,8 +91,10 @@ def publish_reports(
     reports: Sequence[InsightReport],
     report: Report,
     deadline: Deadline,
+    mode: str = AUTO,
 ) -> bool:
-    """Send each report (and its annotations) to each commit; True when all landed."""
+    """Send each report (and its annotations) to each commit; True when all landed. With ``mode`` auto, a
+    server without Code Insights (404 to the report) is a warning, not a failure."""
     console = report.console
     done: list[Published] = []
     try:
@@ -103,18 +112,21 @@ def publish_reports(
         done += [
             Published(item, sha, False, message) for sha in commits for item in reports if (sha, item.key) not in sent
         ]
-    failed: dict[str, list[Published]] = {}
+    failed: dict[tuple[str, bool], list[Published]] = {}
     for published in done:
         if not published.ok:
-            failed.setdefault(published.message, []).append(published)
-    for message, items in failed.items():
+            failed.setdefault((published.message, published.missing and mode == AUTO), []).append(published)
+    for (message, missing), items in failed.items():
         which = ", ".join(sorted({f"'{p.report.title}'" for p in items}))
         shas = sorted({p.sha[:12] for p in items})
-        report.failure(
+        text = (
             f"Code Insights report {which} was not published on {', '.join(shas)}. {message} The build status "
-            "is not affected.",
-            title=TITLE,
+            "is not affected."
         )
+        if missing:  # insights: auto, and this Bitbucket shows no Code Insights there
+            report.console.warning(f"{text} (insights: auto; insights: true would make this an error.)", title=TITLE)
+        else:
+            report.failure(text, title=TITLE)
     _show(report, done, "published")
     return not failed
 
@@ -127,14 +139,14 @@ def _publish(
     deletion of the old annotations makes that safe)."""
     requests = remote.report_requests(sha, item)
     for attempt in (1, 2):
-        for request in requests:
+        for index, request in enumerate(requests):
             try:
                 (connections.any if request.repeatable else connections.once).send(request)
             except DeadlineExceeded:
                 raise
             except RemoteError as exc:
                 if request.repeatable or exc.status is not None or attempt == 2:
-                    return Published(item, sha, False, exc.message)
+                    return Published(item, sha, False, exc.message, missing=index == 0 and exc.status == 404)
                 report.console.info(
                     f"The answer to {request.what} was lost; publishing the report again from the start, so that "
                     "no annotation is doubled."

@@ -101,7 +101,7 @@ class Api:
         nothing for a POST or DELETE of annotations)."""
         landed = "It may have been carried out; the answer could not be read." if method == "POST" else ""
         response = self._send(method, url, what, landed=landed, **({"json": body} if body is not None else {}))
-        self._check(response, what, api=BUILDS)
+        self._check(response, what, api=failures.INSIGHTS)
         data = answers.parse_json(response)
         if method == "PUT":
             if isinstance(data, dict) and not answers.error_messages(data) and "title" in data:

@@ -12,6 +12,9 @@ from ...transport import answers
 from ...transport.failures import redirect_base, redirect_target
 from .contract import BUILDS
 
+#: What ``failure()`` is told for a Code Insights request.
+INSIGHTS = "insights"
+
 
 def not_rest(response: requests.Response, data: Any) -> str:
     """What answered instead of Bitbucket's REST API, and what to do: a sentence ending in a full stop."""
@@ -71,6 +74,11 @@ def _hint(response: requests.Response, api: str, scheme: str, base_url: str) -> 
     if status == 403:
         return "The credentials are valid but lack permission: the user or token needs read access to the repository."
     if status == 404:
+        if api == INSIGHTS:
+            return (
+                "Code Insights came with Bitbucket Data Center 5.15; check that the server is that recent, and "
+                "bitbucket-project and bitbucket-repo, and that the credentials can see that repository."
+            )
         if api == BUILDS:
             return (
                 "Check bitbucket-project and bitbucket-repo, and that the credentials can see that "
