@@ -6,6 +6,11 @@ import math
 from typing import NamedTuple
 
 
+def below_minimum(percent: float | None, minimum: float | None) -> bool:
+    """Whether a coverage is below coverage-min (no minimum, or nothing covered to compare: never)."""
+    return minimum is not None and percent is not None and percent < minimum
+
+
 class CoverageTotals(NamedTuple):
     """Covered and coverable lines; ``a + b`` adds them field by field."""
 

@@ -8,20 +8,21 @@ and that is what the step was for. Nothing that follows can undo the close.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import requests
 
 from ..config.coveralls import CoverallsConfig
 from ..context import Context
 from ..errors import RemoteError
-from ..model.coverage import CoverallsCoverage
-from ..model.insights import InsightReport
-from ..model.states import FAILED, SUCCESSFUL
-from ..model.status import BuildStatus
+from ..model.coverage import CoverallsCoverage, below_minimum
 from ..remotes.coveralls import Closed, Coveralls, coverage_request
 from ..report import Report
 from ..transport.deadline import Deadline
-from . import insights, post
-from .insight_reports import COVERALLS_KIND, below, report_key, report_of_coveralls
+
+if TYPE_CHECKING:  # the parts that take the coverage to Bitbucket are loaded when they do
+    from ..model.insights import InsightReport
+    from .post import Posting
 
 TITLE = "Coveralls coverage"
 #: What the checks before the first request fill the coverage with (the real one is read after the close).
@@ -33,6 +34,9 @@ def check_coverage_result(config: CoverallsConfig, context: Context) -> None:
     bitbucket = config.bitbucket
     if bitbucket is None:
         return
+
+    from . import insights, post
+
     posting = coverage_posting(config, SAMPLE)
     if posting is not None:
         post.check_posting(posting, context)
@@ -77,7 +81,7 @@ def read_build_coverage(
     report.outputs({"coverage-percent": coverage.shown, "coverage-change": coverage.change_shown})
     console.info(f"Coveralls coverage: {coverage.describe()}.")
     text = f"Aggregate coverage {coverage.describe()}."
-    if below(coverage.percent, config.coverage_min):
+    if below_minimum(coverage.percent, config.coverage_min):
         console.warning(
             f"The Coveralls build's coverage {coverage.shown}% is below coverage-min ({config.coverage_min:g}%).",
             title=TITLE,
@@ -87,14 +91,18 @@ def read_build_coverage(
     return coverage
 
 
-def coverage_posting(config: CoverallsConfig, coverage: CoverallsCoverage) -> post.Posting | None:
+def coverage_posting(config: CoverallsConfig, coverage: CoverallsCoverage) -> Posting | None:
     """The coveralls-status build status (None when it is off)."""
+    from ..model.states import FAILED, SUCCESSFUL
+    from ..model.status import BuildStatus
+    from .post import Posting
+
     bitbucket = config.bitbucket
     inputs = bitbucket.status if bitbucket else None
     if bitbucket is None or inputs is None:
         return None
     status = BuildStatus(
-        state=FAILED if below(coverage.percent, config.coverage_min) else SUCCESSFUL,
+        state=FAILED if below_minimum(coverage.percent, config.coverage_min) else SUCCESSFUL,
         key=inputs.key,
         name=inputs.name,
         url=inputs.url if inputs.url_given or not coverage.url else coverage.url,
@@ -102,7 +110,7 @@ def coverage_posting(config: CoverallsConfig, coverage: CoverallsCoverage) -> po
         build_number=inputs.build_number,
         ref=inputs.ref,
     )
-    return post.Posting(bitbucket.remote, inputs.commits, status, explicit=False)
+    return Posting(bitbucket.remote, inputs.commits, status, explicit=False)
 
 
 def post_coverage_status(
@@ -114,6 +122,9 @@ def post_coverage_status(
     deadline: Deadline,
 ) -> list[str]:
     """Post the coveralls-status; returns the commits it landed on (every commit when there is none)."""
+
+    from . import post
+
     posting = coverage_posting(config, coverage)
     if posting is None:
         return list(config.bitbucket.commits) if config.bitbucket else []
@@ -125,8 +136,11 @@ def post_coverage_status(
 
 
 def coveralls_insight(config: CoverallsConfig, coverage: CoverallsCoverage) -> InsightReport:
+
     bitbucket = config.bitbucket
     assert bitbucket is not None
+    from .insight_reports import COVERALLS_KIND, report_key, report_of_coveralls
+
     build_key = bitbucket.status.key if bitbucket.status else "coveralls"
     key = report_key(bitbucket.insights.key, build_key, COVERALLS_KIND)
     return report_of_coveralls(key, coverage, config.coverage_min)
@@ -145,6 +159,9 @@ def publish_coveralls_report(
     bitbucket = config.bitbucket
     if bitbucket is None:
         return
+
+    from . import insights
+
     item = coveralls_insight(config, coverage)
     if not insights.will_publish(bitbucket.insights.mode, bitbucket.remote, [item], report) or not commits:
         return

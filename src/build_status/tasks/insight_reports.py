@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from ..model.coverage import CoverallsCoverage
+from ..model.coverage import CoverallsCoverage, below_minimum
 from ..model.insights import (
     COVERAGE,
     DURATION,
@@ -41,11 +41,6 @@ def report_key(given: str, build_key: str, kind: str) -> str:
     if given:
         return f"{given}.{kind}"
     return f"build-status.{kind}.{hashlib.sha256(build_key.encode('utf-8')).hexdigest()[:16]}"
-
-
-def below(percent: float | None, minimum: float | None) -> bool:
-    """Whether a coverage is below coverage-min (no minimum, or nothing covered to compare: never)."""
-    return minimum is not None and percent is not None and percent < minimum
 
 
 def report_of_tests(key: str, name: str, tests: Collected, run_url: str, duration_ms: int | None) -> InsightReport:
@@ -95,7 +90,7 @@ def report_of_coverage(
     if run_url:
         data.append(DataItem("Run", LINK, ("Workflow run", run_url)))
     details = f"Line coverage {totals.describe()} from {len(coverage.files)} coverage file(s)."
-    failing = below(totals.percent, minimum)
+    failing = below_minimum(totals.percent, minimum)
     if failing:
         details += f" Below the minimum of {minimum:g}% (coverage-min)."
     return InsightReport(key, f"Coverage: {name}", COVERAGE, not failing, details, tuple(data), run_url)
@@ -109,7 +104,7 @@ def report_of_coveralls(key: str, coverage: CoverallsCoverage, minimum: float | 
         data.append(DataItem("Minimum", PERCENTAGE, minimum))
     if coverage.url:
         data.append(DataItem("Build", LINK, ("Coveralls build", coverage.url)))
-    failing = below(coverage.percent, minimum)
+    failing = below_minimum(coverage.percent, minimum)
     details = f"Aggregate coverage of the Coveralls parallel build: {coverage.describe()}."
     if failing:
         details += f" Below the minimum of {minimum:g}% (coverage-min)."

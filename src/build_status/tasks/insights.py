@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..config.insights import AUTO, OFF, ON, InsightsConfig
 from ..errors import DeadlineExceeded, RemoteError
+from ..model.coverage import below_minimum
 from ..model.insights import InsightReport
 from ..remotes.interface import StatusConnection, StatusRemote
 from ..report import Report
 from ..transport.deadline import Deadline
 from ..workflow import markdown_cell
-from .insight_reports import COVERAGE_KIND, TESTS_KIND, below, report_key, report_of_coverage, report_of_tests
+from .insight_reports import COVERAGE_KIND, TESTS_KIND, report_key, report_of_coverage, report_of_tests
 from .results import Results
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ def report_coverage(config: InsightsConfig, results: Results, report: Report) ->
     totals = coverage.totals
     report.outputs({"coverage-percent": totals.shown})
     text = f"Line coverage {totals.describe()} from {len(coverage.files)} file(s)."
-    if below(totals.percent, config.coverage_min):
+    if below_minimum(totals.percent, config.coverage_min):
         warning = f"Line coverage {totals.describe()} is below coverage-min ({config.coverage_min:g}%)."
         report.console.warning(warning, title="Coverage")
         text += f" **Below coverage-min** ({config.coverage_min:g}%)."
