@@ -4,7 +4,7 @@ Fixtures:
 
 - ``sandbox``: one Sandbox (Bitbucket Data Center and Cloud, Coveralls, webapp.io) for the session, reset
   for every test.
-- ``run_step_checked``: run one step (``inputs``, optional ``extra_env``/``job``) and get a
+- ``run_step_checked``: run one step (``inputs``, optional ``extra_env``/``job``/``files``) and get a
   :class:`Checked` result; it fails the test if a secret leaked anywhere the step wrote (stdout, stderr,
   the file commands, any file left in the step's directory) or a traceback was printed.
 - ``SERVICES``: for each service, the inputs of a typical step and how to tell that it landed.
@@ -150,10 +150,15 @@ def run_step_checked(tmp_path):
         process_timeout: float = 60,
         secrets: list[str] = SECRETS,
         wrap=None,
+        files: dict[str, str] | None = None,
     ) -> Checked:
-        """``wrap(command, workdir)`` may put the step's command inside another (e.g. its own resolver)."""
+        """``wrap(command, workdir)`` may put the step's command inside another (e.g. its own resolver);
+        ``files`` (relative path: text) are written into the step's directory, its workspace, first."""
         workdir = tmp_path / f"step{next(counter)}"
         workdir.mkdir()
+        for name, text in (files or {}).items():
+            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / name).write_text(text, encoding="utf-8")
         inputs = {name: value for name, value in inputs.items() if value is not None}
         started = time.monotonic()
         command = wrap(default_command(), workdir) if wrap else None

@@ -25,6 +25,13 @@ SECTIONS: dict[str, str] = {
     "`timeout: 4`.",
     "Faults: webapp.io (starting a run)": "`webappio-trigger: true` while webapp.io misbehaves: starting a run "
     "must never happen twice.",
+    "Faults: Code Insights (Data Center)": "A final status with `test-results` (2 failed tests) on Data Center with "
+    "`bitbucket-project` and `bitbucket-repo`: the status, then the tests report (PUT), the deletion of its old "
+    "annotations and the new ones (POST), with a deadline of their own, while the insights endpoints misbehave "
+    "(the status's own endpoint does not); `timeout: 4`. Connection refused and an unresolvable name hit the "
+    "status first (same host).",
+    "Faults: Code Insights (Cloud)": "The same on Bitbucket Cloud: the status, then the report (PUT) and its "
+    "annotations (POST, 100 a request) while the reports' endpoints misbehave; `timeout: 4`.",
     "Hostile answers": "Answers that are not what they claim, too large, too deep or endless; name servers that "
     "never answer; `timeout: 4`. Peak memory is the step process's own high-water mark (VmHWM).",
     "Said while it happens": "What the step prints while it retries and waits.",
