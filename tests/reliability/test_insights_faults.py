@@ -98,7 +98,10 @@ SERVICES = [
         r"^/rest/insights/",
         lambda sandbox: {},
         lambda sandbox, url, prepared: bitbucket_inputs(
-            url, **{"bitbucket-project": PROJECT, "bitbucket-repo": REPO, "test-results": JUNIT}
+            # insights: true, so that a 404 is an error too (under auto it may mean a Data Center older than
+            # 5.15, which has no Code Insights: a warning, as the integration tests show)
+            url,
+            **{"bitbucket-project": PROJECT, "bitbucket-repo": REPO, "test-results": JUNIT, "insights": "true"},
         ),
         lambda sandbox: sandbox.url,
         _landed(_dc_reports, "FAIL"),

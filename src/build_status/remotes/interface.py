@@ -131,6 +131,8 @@ class StatusRemote(ABC):
 
     #: Whether this remote, as configured, takes Code Insights reports on a commit.
     takes_reports = False
+    #: Whether a 404 to a report may mean the server has no Code Insights at all (an older release).
+    reports_optional = False
     #: Why it takes none, as the end of a sentence for messages ("" when it takes them).
     why_no_reports = "this Bitbucket takes no Code Insights reports."
 

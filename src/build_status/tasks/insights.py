@@ -33,8 +33,8 @@ class Published(NamedTuple):
     sha: str
     ok: bool
     message: str = ""
-    #: The server has no Code Insights where it was looked for (404 to the report): with insights: auto,
-    #: a warning rather than a failure (Data Center older than 5.15 has none).
+    #: The server may have no Code Insights at all (404 to the report from a remote whose reports are
+    #: optional: Data Center older than 5.15): with insights: auto, a warning rather than a failure.
     missing: bool = False
 
 
@@ -147,7 +147,13 @@ def _publish(
                 raise
             except RemoteError as exc:
                 if request.repeatable or exc.status is not None or attempt == 2:
-                    return Published(item, sha, False, exc.message, missing=index == 0 and exc.status == 404)
+                    return Published(
+                        item,
+                        sha,
+                        False,
+                        exc.message,
+                        missing=index == 0 and exc.status == 404 and remote.reports_optional,
+                    )
                 report.console.info(
                     f"The answer to {request.what} was lost; publishing the report again from the start, so that "
                     "no annotation is doubled."

@@ -124,6 +124,7 @@ class BitbucketDataCenter(StatusRemote):
         """Code Insights is repository-scoped: it needs bitbucket-project and bitbucket-repo."""
         return self.target.repository_scoped
 
+    reports_optional = True  # Code Insights came with 5.15
     why_no_reports = (
         "Code Insights on Bitbucket Data Center is repository-scoped (5.15+): it needs bitbucket-project and "
         "bitbucket-repo, and this step posts to the commit-only endpoint."
