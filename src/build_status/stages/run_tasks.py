@@ -70,7 +70,9 @@ def run_tasks(config: Config, context: Context, console: Console, hooks: PostHoo
         known = post.check_posting(posting, context)  # every rule checked, even when the endpoint is given
         post.say_ignored(posting, console)
         endpoint = hooks.endpoint or known
-        if hooks.before_post is None and posting.status.state != INPROGRESS:  # reports go with a final state
+        if results.tests is None and results.coverage is None:
+            pass  # no report to think of (and no report task loaded)
+        elif hooks.before_post is None and posting.status.state != INPROGRESS:  # reports go with a final state
             reports = _job_reports(config, posting, results, report)
         else:
             from ..tasks import insights
