@@ -155,3 +155,27 @@ def test_the_commit_only_notice_is_said_once_for_the_jobs_reports_and_the_covera
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("::notice title=Code Insights::") == 1
     assert [s["key"] for s in sandbox.bitbucket.statuses(SHA)] == ["CI/build"]
+
+
+NOT_COMPUTED = {"covered_percent": None, "coverage_change": None, "commit_sha": SHA}
+
+
+def test_a_coverage_not_computed_yet_is_asked_for_again(sandbox, step):
+    upload(sandbox, "unit", [1, 1, 0, 0])
+    sandbox.add_fault(path=r"^/builds/.*\.json$", status=200, times=1, body=NOT_COMPUTED)
+    result = step(close_inputs(sandbox))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Coveralls has not computed the build's coverage yet; asking again in 1 s." in result.stdout
+    assert result.outputs["coverage-percent"] == "50.00"
+    assert len(coverage_reads(sandbox)) == 2
+
+
+def test_a_coverage_never_computed_within_the_timeout_is_a_warning(sandbox, step):
+    upload(sandbox, "unit", [1, 0])
+    sandbox.add_fault(path=r"^/builds/.*\.json$", status=200, times=None, body=NOT_COMPUTED)
+    result = step(close_inputs(sandbox, timeout="2"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (warning,) = [line for line in result.stdout.splitlines() if line.startswith("::warning title=Coveralls coverage")]
+    assert "no coverage for the build yet" in warning
+    assert len(coverage_reads(sandbox)) == 2  # asked again once: the next wait (2 s) would outlast the timeout
+    assert "coverage-percent" not in result.outputs

@@ -32,6 +32,10 @@ CLOSED_WORDS = ("already closed", "already been closed", "is closed")
 UNKNOWN_REPO = "couldn't find a repository"
 
 
+class CoverageNotReady(RemoteError):
+    """Coveralls answered the build's JSON, but without a coverage yet (it computes it after the close)."""
+
+
 class Closed(NamedTuple):
     url: str
     jobs: int | None
@@ -131,7 +135,7 @@ def read_build_json(response: requests.Response, build_url: str, endpoint: str =
             _, url = answers.link(data.get("url"))
             return CoverallsCoverage(float(percent), float(change) if _number(change) else None, url or build_url)
         if "covered_percent" in data:
-            raise RemoteError(
+            raise CoverageNotReady(
                 f"Coveralls gave no coverage for the build yet (covered_percent is {cut(repr(percent), 40)}).",
                 status=response.status_code,
             )

@@ -8,6 +8,7 @@ and that is what the step was for. Nothing that follows can undo the close.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import requests
@@ -16,7 +17,7 @@ from ..config.coveralls import CoverallsConfig
 from ..context import Context
 from ..errors import RemoteError
 from ..model.coverage import CoverallsCoverage, below_minimum
-from ..remotes.coveralls import Closed, Coveralls, coverage_request
+from ..remotes.coveralls import Closed, CoverageNotReady, Coveralls, coverage_request
 from ..report import Report
 from ..transport.deadline import Deadline
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:  # the parts that take the coverage to Bitbucket are loaded wh
     from .post import Posting
 
 TITLE = "Coveralls coverage"
+#: How long to wait before asking again while Coveralls has not computed the coverage (bounded by the deadline).
+NOT_READY_WAITS = (1.0, 2.0, 4.0)
 #: What the checks before the first request fill the coverage with (the real one is read after the close).
 SAMPLE = CoverallsCoverage(87.35, 0.42, "https://coveralls.io/builds/1")
 
@@ -70,7 +73,7 @@ def read_build_coverage(
     client = Coveralls(session, deadline, config.endpoint, config.repo_token)
     try:
         with deadline.enforced():
-            coverage = client.coverage(closed.url, config.commit)
+            coverage = _read(client, closed, config.commit, deadline, report)
     except RemoteError as exc:  # the deadline's too
         console.warning(
             f"The Coveralls build was closed, but its coverage could not be read: {exc.message} (Coveralls does not "
@@ -89,6 +92,19 @@ def read_build_coverage(
         text += f" **Below coverage-min** ({config.coverage_min:g}%)."
     report.section(TITLE, text)
     return coverage
+
+
+def _read(client: Coveralls, closed: Closed, commit: str, deadline: Deadline, report: Report) -> CoverallsCoverage:
+    """The coverage, asked again (after 1, 2 and 4 s, within the deadline) while Coveralls has not computed it."""
+    for wait in (*NOT_READY_WAITS, None):
+        try:
+            return client.coverage(closed.url, commit)
+        except CoverageNotReady:
+            if wait is None or deadline.remaining() <= wait:
+                raise
+            report.console.info(f"Coveralls has not computed the build's coverage yet; asking again in {wait:g} s.")
+            time.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def coverage_posting(config: CoverallsConfig, coverage: CoverallsCoverage) -> Posting | None:
