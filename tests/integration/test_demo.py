@@ -17,5 +17,9 @@ def test_demo_goes_red_then_green_after_the_rerun():
     assert tallies[1].endswith("3 successful → green")
     assert sum("INPROGRESS → " in line for line in lines) == 4
     # One step per job: the post stage posts the end, with the counts of the job's JUnit report.
-    assert "INPROGRESS → FAILED  (11 passed, 1 failed)" in proc.stdout
+    assert "INPROGRESS → FAILED  (11 passed, 1 failed, 2 report(s), coverage 87.33%)" in proc.stdout
+    # Code Insights: a tests and a coverage report per job; the failed test annotated, then replaced by the re-run
+    insights = [line for line in lines if "Code Insights on" in line]
+    assert insights[0].endswith("6 report(s), 1 failing (1 annotation(s))")
+    assert insights[1].endswith("6 report(s), 0 failing (0 annotation(s))")
     assert "\033[" not in proc.stdout  # no colours when not on a terminal

@@ -2,8 +2,9 @@
 
 Each job runs the action's one step as the GitHub runner would (``INPUT_*`` variables, file commands,
 an event file): its main stage posts INPROGRESS, and its post stage, when the job ends, the job's outcome
-with the duration and the test counts of the JUnit report the job wrote.  One job fails; its re-run
-(attempt 2) posts to the same key and turns the commit green.  After each round the
+with the duration and the test counts of the JUnit report the job wrote, and its Code Insights reports
+(tests, with the failed test as an annotation on its line, and coverage), which the overview page shows.
+One job fails; its re-run (attempt 2) posts to the same key and turns the commit green.  After each round the
 commit's tally is read back from the sandbox's stats endpoint, the way Bitbucket counts it.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -91,9 +93,10 @@ def _job(sandbox: Sandbox, tmp: Path, job_id: str, matrix: dict | None, outcome:
         "bitbucket-project": PROJECT,
         "bitbucket-repo": REPO,
         "test-results": "reports/*.xml",
+        "coverage-results": "coverage.xml",
     }
     start = job.step(step)  # the job's first step
-    _write_report(job.workspace / "reports", failed=int(outcome == "failure"))  # the job's tests run
+    _write_report(job.workspace, failed=int(outcome == "failure"))  # the job's tests run
     ends = job.end(outcome)  # the runner runs the step's post stage
     problems = 0
     for result, expected in ((start, "INPROGRESS"), *((end, None) for end in ends)):
@@ -101,7 +104,10 @@ def _job(sandbox: Sandbox, tmp: Path, job_id: str, matrix: dict | None, outcome:
             problems += 1
             print(result.stdout + result.stderr)
     end_state = ends[0].outputs.get("state", "?") if ends else "?"
-    tests = f"{ends[0].outputs.get('tests-passed', '?')} passed, {ends[0].outputs.get('tests-failed', '?')} failed"
+    outputs = ends[0].outputs if ends else {}
+    tests = f"{outputs.get('tests-passed', '?')} passed, {outputs.get('tests-failed', '?')} failed"
+    reports = len(json.loads(outputs.get("reports") or "[]"))
+    tests += f", {reports} report(s), coverage {outputs.get('coverage-percent', '?')}%"
     label = f"{job_id} ({', '.join(matrix.values())})" if matrix else job_id
     print(
         f"  {label:<16} key {start.outputs.get('key', '?')!r:<28} "
@@ -110,13 +116,23 @@ def _job(sandbox: Sandbox, tmp: Path, job_id: str, matrix: dict | None, outcome:
     return problems
 
 
-def _write_report(folder: Path, failed: int) -> None:
-    """The JUnit XML report a test runner leaves in the workspace: 12 tests."""
+def _write_report(workspace: Path, failed: int) -> None:
+    """What a test runner leaves in the workspace: a JUnit XML report of 12 tests (pytest's form, the failed
+    one on its file and line) and a Cobertura coverage report."""
+    folder = workspace / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    cases = [f'<testcase classname="app" name="test_{n}"/>' for n in range(12 - failed)]
-    cases += ['<testcase classname="app" name="test_edge"><failure message="assert 1 == 2"/></testcase>'] * failed
-    suite = f'<testsuite name="app" tests="12" failures="{failed}">{"".join(cases)}</testsuite>'
+    cases = [f'<testcase classname="tests.test_app" name="test_{n}"/>' for n in range(12 - failed)]
+    cases += [
+        '<testcase classname="tests.test_app" name="test_edge" file="tests/test_app.py" line="40">'
+        '<failure message="assert 1 == 2">assert total(1) == 2</failure></testcase>'
+    ] * failed
+    suite = f'<testsuite name="pytest" tests="12" failures="{failed}">{"".join(cases)}</testsuite>'
     (folder / "junit.xml").write_text(f'<?xml version="1.0"?>\n<testsuites>{suite}</testsuites>\n', encoding="utf-8")
+    (workspace / "coverage.xml").write_text(
+        '<?xml version="1.0"?>\n<coverage version="7.4" lines-valid="1413" lines-covered="1234" line-rate="0.8733" '
+        'branches-valid="0" branches-covered="0" branch-rate="0" complexity="0"><packages/></coverage>\n',
+        encoding="utf-8",
+    )
 
 
 def _tally(sandbox: Sandbox) -> bool:
@@ -134,6 +150,10 @@ def _tally(sandbox: Sandbox) -> bool:
     busy = stats.get("inProgress", 0) > 0
     verdict = "red: a FAILED key fails the commit" if red else "in progress" if busy else "green"
     print(f"  Bitbucket's tally for {SHA[:12]}: {counts} → {verdict}")
+    reports = sandbox.bitbucket.reports(PROJECT, REPO, SHA)
+    failing = [report for report in reports if report.get("result") == "FAIL"]
+    notes = sum(len(report.get("annotations", [])) for report in failing)
+    print(f"  Code Insights on {SHA[:12]}: {len(reports)} report(s), {len(failing)} failing ({notes} annotation(s))")
     return not red and not busy and stats.get("successful", 0) == len(JOBS)
 
 
