@@ -78,3 +78,12 @@ def lcov(path: Path, hit: int = 7, found: int = 10) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"TN:\nSF:/repo/src/a.js\nDA:1,1\nLH:{hit}\nLF:{found}\nend_of_record\n", encoding="utf-8")
     return path
+
+
+def workspace(root: Path, failed: int = 2, errored: int = 0) -> Path:
+    """A step's workspace ``root/ws`` as the tests left it: ``reports/junit.xml`` (3 passed, ``failed``
+    failed, ``errored`` errored, 1 skipped) and ``coverage.xml`` (87.3% of 1,000 lines)."""
+    path = root / "ws"
+    junit(path / "reports" / "junit.xml", failed=failed, errored=errored)
+    cobertura(path / "coverage.xml")
+    return path

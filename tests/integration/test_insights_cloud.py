@@ -10,6 +10,7 @@ import pytest
 
 from build_status_sandbox.runner import Job, JobRun
 
+from . import insights_files
 from .cloud import SLUG, WORKSPACE, cloud
 from .conftest import CLOUD_TOKEN, SHA, assert_no_secret
 from .insights_files import cobertura, junit
@@ -27,10 +28,7 @@ def cloud_reports(sandbox, sha: str = SHA) -> dict[str, dict]:
 
 @pytest.fixture
 def workspace(tmp_path):
-    path = tmp_path / "ws"
-    junit(path / "reports" / "junit.xml", failed=2, errored=1)
-    cobertura(path / "coverage.xml")
-    return path
+    return insights_files.workspace(tmp_path, failed=2, errored=1)
 
 
 def test_test_and_coverage_reports_land_in_clouds_words(sandbox, step, workspace):

@@ -11,6 +11,7 @@ import pytest
 
 from build_status_sandbox.runner import Job, JobRun, StepResult
 
+from . import insights_files
 from .conftest import SHA, SHA2, TOKEN, assert_no_secret
 from .insights_files import cobertura, junit
 from .insights_sandbox import (
@@ -34,10 +35,7 @@ RUN_URL = "https://github.com/acme/app/actions/runs/4242"
 def workspace(tmp_path):
     """The step's workspace with a pytest report (3 passed, 2 failed, 1 errored, 1 skipped) and Cobertura's
     87.3% coverage."""
-    path = tmp_path / "ws"
-    junit(path / "reports" / "junit.xml", failed=2, errored=1)
-    cobertura(path / "coverage.xml")
-    return path
+    return insights_files.workspace(tmp_path, failed=2, errored=1)
 
 
 def test_test_and_coverage_reports_land_with_an_annotation_per_failed_test(sandbox, step, workspace):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from . import insights_files
 from .conftest import COVERALLS_TOKEN, SHA
-from .insights_files import cobertura, jacoco, junit, lcov
+from .insights_files import cobertura, jacoco, lcov
 from .insights_sandbox import REPO, RESULTS, data, dc_reports, default_keys, insight_requests, lines, reports_output
 
 TESTS_KEY, COVERAGE_KEY = default_keys()
@@ -14,10 +15,7 @@ TESTS_KEY, COVERAGE_KEY = default_keys()
 
 @pytest.fixture
 def workspace(tmp_path):
-    path = tmp_path / "ws"
-    junit(path / "reports" / "junit.xml", failed=1)
-    cobertura(path / "coverage.xml")
-    return path
+    return insights_files.workspace(tmp_path, failed=1)
 
 
 # -- insights and insights-key ------------------------------------------------------------------------------

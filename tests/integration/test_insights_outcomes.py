@@ -7,8 +7,9 @@ import pytest
 
 from build_status_sandbox.runner import Job
 
+from . import insights_files
 from .conftest import PASSWORD, SHA, TOKEN, USER
-from .insights_files import cobertura, junit
+from .insights_files import junit
 from .insights_sandbox import (
     DC_REPORTS,
     REPO,
@@ -25,10 +26,7 @@ TESTS_KEY, COVERAGE_KEY = default_keys()
 
 @pytest.fixture
 def workspace(tmp_path):
-    path = tmp_path / "ws"
-    junit(path / "reports" / "junit.xml", failed=2)
-    cobertura(path / "coverage.xml")
-    return path
+    return insights_files.workspace(tmp_path, failed=2)
 
 
 def test_a_refused_report_fails_the_step_and_the_status_stays(sandbox, step, workspace):

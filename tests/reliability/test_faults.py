@@ -12,6 +12,7 @@ import contextlib
 import re
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any, Callable
@@ -284,14 +285,13 @@ ENDLESS = [
 ]
 
 
-@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
-@pytest.mark.parametrize(("scenario", "how", "rule", "cause"), ENDLESS, ids=[row[0] for row in ENDLESS])
-def test_endless_fault_ends_within_the_timeout(sandbox, run_step_checked, service, scenario, how, rule, cause, request):
-    prepared = service.prepare(sandbox)
-    base = service.base_url(sandbox)
+@contextlib.contextmanager
+def endless_fault(sandbox: Sandbox, request: Any, how: str, rule: dict, path: str, base: str) -> Iterator[tuple]:
+    """One ENDLESS scenario set up: yields the base URL the step is to use and the wrapper of its command
+    (a rule on ``path``, a port nothing listens on, or a name our own name server answers NXDOMAIN for)."""
     wrap = None
     if how == "rule":
-        sandbox.add_fault(path=service.path, **rule)
+        sandbox.add_fault(path=path, **rule)
     elif how == "refused":
         base = base.replace(f":{sandbox.port}", f":{_closed_port()}")
     else:
@@ -301,6 +301,14 @@ def test_endless_fault_ends_within_the_timeout(sandbox, run_step_checked, servic
     with contextlib.ExitStack() as stack:
         if how == "nxdomain":
             stack.enter_context(Nameserver(answer=True))
+        yield base, wrap
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+@pytest.mark.parametrize(("scenario", "how", "rule", "cause"), ENDLESS, ids=[row[0] for row in ENDLESS])
+def test_endless_fault_ends_within_the_timeout(sandbox, run_step_checked, service, scenario, how, rule, cause, request):
+    prepared = service.prepare(sandbox)
+    with endless_fault(sandbox, request, how, rule, service.path, service.base_url(sandbox)) as (base, wrap):
         checked = run_step_checked(service.inputs(sandbox, base, prepared), wrap=wrap)
     assert checked.returncode == 1
     line = one_error_line(checked)

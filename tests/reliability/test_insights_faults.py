@@ -11,7 +11,6 @@ no report was tried.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -21,7 +20,6 @@ from build_status_sandbox import Sandbox
 
 from .conftest import CLOUD_REPO, CLOUD_WORKSPACE, SHA, TIMEOUT, Checked, bitbucket_inputs, cloud_inputs
 from .report import record
-from .resolver import Nameserver, resolving_with
 from .test_faults import (
     ENDLESS,
     HUGE,
@@ -29,9 +27,9 @@ from .test_faults import (
     TRANSIENT,
     Redirect,
     Service,
-    _closed_port,
     _http_date_in,
     attempts,
+    endless_fault,
     one_error_line,
     other_host,  # noqa: F401 - the fixture
     within_timeout,
@@ -253,19 +251,7 @@ def test_redirect_of_a_report_to_another_host_is_not_followed(sandbox, run_step_
 def test_endless_fault_on_a_report_ends_within_the_timeout(
     sandbox, run_step_checked, service, scenario, how, rule, cause, request
 ):
-    base = service.base_url(sandbox)
-    wrap = None
-    if how == "rule":
-        sandbox.add_fault(path=service.path, **rule)
-    elif how == "refused":
-        base = base.replace(f":{sandbox.port}", f":{_closed_port()}")
-    else:
-        request.getfixturevalue("own_resolver")
-        base = base.replace("127.0.0.1", "nowhere.build-status.test")
-        wrap = resolving_with
-    with contextlib.ExitStack() as stack:
-        if how == "nxdomain":
-            stack.enter_context(Nameserver(answer=True))
+    with endless_fault(sandbox, request, how, rule, service.path, service.base_url(sandbox)) as (base, wrap):
         checked = run(run_step_checked, sandbox, service, base, wrap=wrap)
     assert checked.returncode == 1, checked.text
     assert service.stored(sandbox) == []
